@@ -1,0 +1,7 @@
+"""reloadmw: restart the WSGI server's process when the code changes, with no watcher thread."""
+
+from . import hooks
+from .middleware import ReloadMiddleware
+from .paste import filter_app_factory, filter_factory
+
+__all__ = ["ReloadMiddleware", "filter_app_factory", "filter_factory", "hooks"]

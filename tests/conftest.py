@@ -1,0 +1,103 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import types
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from tests import support
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    """A world-readable temporary directory (server daemons may run as another user)."""
+    path = Path(tempfile.mkdtemp(prefix="reloadmw-test-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        support.remove_tree(path)
+
+
+@pytest.fixture
+def modules(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[support.ModuleMaker]:
+    """Write importable modules into ``workdir``; forget them afterwards.
+
+    Bytecode is written, as in a default Python, whatever PYTHONDONTWRITEBYTECODE says.
+    """
+    before = set(sys.modules)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    sys.path.insert(0, str(workdir))
+    maker = support.ModuleMaker(workdir)
+    try:
+        yield maker
+    finally:
+        sys.path.remove(str(workdir))
+        for name in set(sys.modules) - before:
+            module_file = vars(sys.modules[name]).get("__file__") if isinstance(sys.modules[name], types.ModuleType) else None
+            if isinstance(module_file, str) and module_file.startswith(str(workdir)):
+                del sys.modules[name]
+
+
+class Recorder:
+    """A restart hook that records each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, changed: list[str]) -> None:
+        self.calls.append(list(changed))
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def caplog_reloadmw(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG, logger="reloadmw")
+    return caplog
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> support.Clock:
+    """Replace the middleware's monotonic clock with one the test moves."""
+    fake = support.Clock()
+    monkeypatch.setattr("reloadmw.middleware.monotonic", fake)
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RELOADMW_DISABLE", raising=False)
+
+
+@pytest.fixture
+def server_factory(workdir: Path) -> Iterator[Callable[..., support.Server]]:
+    """Start real servers on 127.0.0.1; every one is stopped by its pid afterwards."""
+    started: list[support.Server] = []
+
+    def start(argv: list[str], **kwargs: object) -> support.Server:
+        server = support.Server(argv, log_dir=workdir, **kwargs)  # type: ignore[arg-type]
+        started.append(server)
+        server.start()
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def python() -> str:
+    return os.fspath(sys.executable)

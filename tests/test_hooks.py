@@ -1,0 +1,252 @@
+"""Restart hooks: names, auto-detection, and what each one does to a process."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import types
+
+import pytest
+
+from reloadmw import hooks
+from tests.support import require_executable
+
+PID = os.getpid()
+
+
+def warnings_of(caplog):
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "name"),
+    [
+        ("mod_wsgi", hooks.ModWsgi, "mod_wsgi"),
+        ("apache-windows", hooks.ApacheSignalParent, "apache-windows"),
+        ("gunicorn", hooks.Gunicorn, "gunicorn"),
+        ("uwsgi", hooks.Uwsgi, "uwsgi"),
+        ("exit", hooks.Exit, "exit"),
+        ("signal:SIGTERM", hooks.SendSignal, "signal:SIGTERM"),
+        ("signal:hup", hooks.SendSignal, "signal:SIGHUP"),
+        ("os:getpid", hooks.CallableHook, "posix:getpid"),
+    ],
+)
+def test_resolve_named_hooks(spec, kind, name):
+    hook = hooks.resolve(spec)
+    assert isinstance(hook, kind)
+    assert hook.name == name
+
+
+def test_resolve_auto_and_objects():
+    assert hooks.resolve("auto") is None
+    given = hooks.Exit()
+    assert hooks.resolve(given) is given
+
+    def restart(changed):
+        pass
+
+    hook = hooks.resolve(restart)
+    assert isinstance(hook, hooks.CallableHook)
+    assert hook.name.endswith("test_resolve_auto_and_objects.<locals>.restart")
+
+
+def test_unknown_hook_lists_the_choices():
+    with pytest.raises(ValueError) as info:
+        hooks.resolve("apache")
+    message = str(info.value)
+    assert "'apache'" in message
+    for name in ("auto", *hooks.HOOK_NAMES, "signal:NAME", "package.module:function"):
+        assert name in message
+
+
+def test_dotted_hook_that_is_not_callable():
+    with pytest.raises(TypeError, match=r"'os:sep'.*not callable"):
+        hooks.resolve("os:sep")
+
+
+def test_apache_signal_parent_arguments_are_checked():
+    with pytest.raises(ValueError, match=r"signal_type.*got 3"):
+        hooks.ApacheSignalParent(signal_type=3)
+    with pytest.raises(TypeError, match=r"library.*got ''"):
+        hooks.ApacheSignalParent(library="")
+
+
+# --- auto ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "kind"),
+    [
+        ({"mod_wsgi.process_group": "site", "mod_wsgi.version": (4, 9, 4)}, hooks.ModWsgi),
+        ({"mod_wsgi.process_group": "", "mod_wsgi.version": (4, 9, 4)}, hooks.ModWsgi),
+        ({"SERVER_SOFTWARE": "gunicorn/23.0.0"}, hooks.Gunicorn),
+        ({"SERVER_SOFTWARE": "custom", "gunicorn.socket": object()}, hooks.Gunicorn),
+        ({"uwsgi.version": b"2.0.28", "uwsgi.node": b"host"}, hooks.Uwsgi),
+        ({"SERVER_SOFTWARE": "waitress", "waitress.client_disconnected": None}, hooks.NoRestart),
+        ({"SERVER_SOFTWARE": "WSGIServer/0.2"}, hooks.Exit),
+        ({}, hooks.Exit),
+    ],
+)
+def test_detect(environ, kind):
+    assert type(hooks.detect(environ)) is kind
+
+
+def test_detect_windows_embedded_mode(monkeypatch):
+    monkeypatch.setattr(hooks.os, "name", "nt")
+    hook = hooks.detect({"mod_wsgi.process_group": "", "mod_wsgi.version": (4, 9, 4)})
+    assert isinstance(hook, hooks.ApacheSignalParent)
+    assert (hook.library, hook.signal_type) == ("libhttpd", 1)
+
+
+def test_detect_unknown_server_warns_that_a_supervisor_must_restart(caplog):
+    hooks.detect({"SERVER_SOFTWARE": "WSGIServer/0.2"})
+    [message] = warnings_of(caplog)
+    assert "WSGIServer/0.2" in message and "status 3" in message and "supervisor" in message
+
+
+def test_mod_wsgi_embedded_mode_warns_and_refuses(caplog):
+    hook = hooks.ModWsgi()
+    assert hook.prepare({"mod_wsgi.process_group": ""}, app_pid=PID) is False
+    [message] = warnings_of(caplog)
+    assert "embedded mode" in message and "daemon mode" in message
+    assert hook.prepare({"mod_wsgi.process_group": "site"}, app_pid=PID) is True
+
+
+def test_gunicorn_preload_warns(caplog):
+    hook = hooks.Gunicorn()
+    assert hook.prepare({}, app_pid=PID) is True
+    assert warnings_of(caplog) == []
+    assert hook.prepare({}, app_pid=PID + 1) is True
+    [message] = warnings_of(caplog)
+    assert "--preload" in message and "old code" in message
+
+
+def test_waitress_never_restarts(caplog):
+    hook = hooks.detect({"SERVER_SOFTWARE": "waitress"})
+    assert hook.prepare({}, app_pid=PID) is False
+    assert "waitress" in warnings_of(caplog)[0]
+
+
+def test_uwsgi_without_its_module_refuses(caplog, monkeypatch):
+    monkeypatch.delitem(sys.modules, "uwsgi", raising=False)
+    assert hooks.Uwsgi().prepare({}, app_pid=PID) is False
+    assert "uwsgi" in warnings_of(caplog)[0]
+
+
+def test_uwsgi_reloads_the_server_when_the_app_was_built_in_the_master(monkeypatch):
+    calls = []
+    monkeypatch.setitem(sys.modules, "uwsgi", types.SimpleNamespace(reload=lambda: calls.append(1)))
+    hook = hooks.Uwsgi()
+    assert hook.prepare({}, app_pid=PID + 1) is True
+    hook(["x.py"])
+    assert calls == [1]
+
+
+# --- what the hooks do to a real process --------------------------------------------------
+
+RECEIVER = """
+import os, signal, sys, types
+received = []
+for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+    signal.signal(getattr(signal, name), lambda n, f: received.append(signal.Signals(n).name))
+sys.modules["uwsgi"] = types.SimpleNamespace()
+from reloadmw import hooks
+hook = hooks.resolve(sys.argv[1])
+assert hook.prepare({"mod_wsgi.process_group": "g"}, app_pid=os.getpid()) is not False
+hook(["changed.py"])
+print(" ".join(received) or "nothing", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("spec", "signal_name"),
+    [
+        ("mod_wsgi", "SIGINT"),
+        ("gunicorn", "SIGTERM"),
+        ("uwsgi", "SIGHUP"),
+        ("signal:SIGTERM", "SIGTERM"),
+        ("signal:SIGHUP", "SIGHUP"),
+    ],
+)
+def test_signal_hooks_signal_their_own_process(spec, signal_name):
+    result = subprocess.run(
+        [sys.executable, "-c", RECEIVER, spec],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [signal_name]
+
+
+def test_exit_hook_exits_with_status_3():
+    result = subprocess.run(
+        [sys.executable, "-c", "from reloadmw import hooks; hooks.Exit()([]); print('alive')"],
+        capture_output=True,
+        timeout=30,
+    )
+    assert (result.returncode, result.stdout) == (3, b"")
+
+
+# --- Windows: ap_signal_parent through ctypes, against a library compiled here ------------
+
+FAKE_HTTPD = r"""
+int reloadmw_calls = 0;
+int reloadmw_last_type = -1;
+void ap_signal_parent(int type) { reloadmw_calls++; reloadmw_last_type = type; }
+"""
+
+
+@pytest.fixture(scope="module")
+def fake_libhttpd(tmp_path_factory):
+    gcc = require_executable("gcc")
+    directory = tmp_path_factory.mktemp("httpd")
+    source = directory / "fake_httpd.c"
+    source.write_text(FAKE_HTTPD)
+    library = directory / "libfakehttpd.so"
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", library, source], check=True, timeout=120)
+    return library
+
+
+def counters(library):
+    loaded = ctypes.CDLL(os.fspath(library))
+    return (
+        ctypes.c_int.in_dll(loaded, "reloadmw_calls").value,
+        ctypes.c_int.in_dll(loaded, "reloadmw_last_type").value,
+    )
+
+
+@pytest.mark.parametrize("signal_type", [1, 2])
+def test_apache_signal_parent_calls_ap_signal_parent(fake_libhttpd, signal_type):
+    before, _ = counters(fake_libhttpd)
+    hook = hooks.ApacheSignalParent(library=fake_libhttpd, signal_type=signal_type)
+    assert hook.prepare({}, app_pid=PID) is True
+    hook(["changed.py"])
+    assert counters(fake_libhttpd) == (before + 1, signal_type)
+
+
+def test_apache_signal_parent_without_the_library_warns_and_refuses(caplog, tmp_path):
+    hook = hooks.ApacheSignalParent(library=tmp_path / "missing-libhttpd.so")
+    assert hook.prepare({}, app_pid=PID) is False
+    [message] = warnings_of(caplog)
+    assert "missing-libhttpd.so" in message and "will not restart" in message
+    with pytest.raises(OSError):
+        hook(["x.py"])
+
+
+def test_apache_signal_parent_library_without_the_function(fake_libhttpd, tmp_path, caplog):
+    gcc = require_executable("gcc")
+    source = tmp_path / "empty.c"
+    source.write_text("int nothing_here = 0;\n")
+    library = tmp_path / "libempty.so"
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", library, source], check=True, timeout=120)
+    assert hooks.ApacheSignalParent(library=library).prepare({}, app_pid=PID) is False
+    assert "has no function ap_signal_parent" in warnings_of(caplog)[0]
+
+
+def test_signal_names_are_upper_cased_and_prefixed():
+    assert hooks.resolve("signal:term").signum == signal.SIGTERM
