@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 TRUTHY = frozenset({"true", "yes", "on", "1"})
 FALSY = frozenset({"false", "no", "off", "0"})
@@ -43,17 +44,14 @@ def aslist(name: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(value.split())
     if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
-        raise TypeError(
-            f"reloadmw option {name!r}: expected a list of strings, got {value!r}"
-        )
+        raise TypeError(f"reloadmw option {name!r}: expected a list of strings, got {value!r}")
     items = tuple(value)
     for item in items:
         if not isinstance(item, (str, os.PathLike)):
             raise TypeError(
-                f"reloadmw option {name!r}: expected a list of strings, "
-                f"got {item!r} in {value!r}"
+                f"reloadmw option {name!r}: expected a list of strings, got {item!r} in {value!r}"
             )
-    return tuple(os.fspath(item) for item in items)  # type: ignore[misc]
+    return tuple(os.fspath(item) for item in items)
 
 
 def asinterval(name: str, value: object) -> float:
@@ -68,9 +66,7 @@ def asinterval(name: str, value: object) -> float:
         except ValueError:
             number = math.nan
     else:
-        raise TypeError(
-            f"reloadmw option {name!r}: expected a number of seconds, got {value!r}"
-        )
+        raise TypeError(f"reloadmw option {name!r}: expected a number of seconds, got {value!r}")
     if not math.isfinite(number) or number < 0:
         raise ValueError(
             f"reloadmw option {name!r}: expected a finite number of seconds >= 0, got {value!r}"

@@ -13,7 +13,8 @@ import logging
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import winapi
 
@@ -181,11 +182,11 @@ class ApacheSignalParent(Hook):
 
     name = "apache-windows"
 
-    def __init__(
-        self, library: Union[str, os.PathLike[str]] = "libhttpd", signal_type: int = 1
-    ) -> None:
+    def __init__(self, library: str | os.PathLike[str] = "libhttpd", signal_type: int = 1) -> None:
         if not isinstance(library, (str, os.PathLike)) or not os.fspath(library):
-            raise TypeError(f"ApacheSignalParent library: expected a name or path, got {library!r}")
+            raise TypeError(
+                f"ApacheSignalParent library: expected a name or path, got {library!r}"
+            )
         valid = (
             winapi.SIGNAL_PARENT_SHUTDOWN,
             winapi.SIGNAL_PARENT_RESTART,
@@ -247,7 +248,15 @@ HOOK_NAMES: Mapping[str, Callable[[], Hook]] = {
 
 
 def _choices() -> str:
-    return ", ".join([repr("auto"), *map(repr, HOOK_NAMES), "'signal:NAME'", "'package.module:function'", "a callable"])
+    return ", ".join(
+        [
+            repr("auto"),
+            *map(repr, HOOK_NAMES),
+            "'signal:NAME'",
+            "'package.module:function'",
+            "a callable",
+        ]
+    )
 
 
 def resolve(spec: object) -> Hook | None:
@@ -279,7 +288,9 @@ def resolve(spec: object) -> Hook | None:
         return SendSignal(signum)
     if ":" in spec:
         return CallableHook(_import_function(spec))
-    raise ValueError(f"reloadmw option 'hook': unknown hook {spec!r}; expected one of {_choices()}")
+    raise ValueError(
+        f"reloadmw option 'hook': unknown hook {spec!r}; expected one of {_choices()}"
+    )
 
 
 def _import_function(spec: str) -> Callable[[list[str]], object]:

@@ -13,8 +13,9 @@ import math
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import config, hooks
 from .watch import Watcher, forget_bytecode
@@ -136,9 +137,7 @@ class ReloadMiddleware:
         """The paths watched so far (modules imported later join at the next check)."""
         return self._watcher.paths if self._watcher is not None else []
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if monotonic() < self._deadline:
             count = len(_modules)
             try:

@@ -4,13 +4,17 @@
 ``filter_factory``; ``[filter-app:...]`` uses it too, and ``filter_app_factory``
 serves ini files that name the ``paste.filter_app_factory`` protocol. Values
 arrive as strings and are converted by ``reloadmw.config``; relative
-``extra_files`` resolve against the ini file's directory.
+``extra_files`` resolve against the ini file's directory. An option that
+``[DEFAULT]`` defines reaches the filter only through the global
+configuration: from ``[DEFAULT]`` itself, or from ``set name = value`` in the
+filter's section.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from . import config
 from .middleware import ReloadMiddleware
@@ -20,7 +24,14 @@ if TYPE_CHECKING:
 
 
 def _options(global_conf: Mapping[str, Any], local_conf: Mapping[str, Any]) -> dict[str, Any]:
-    options = config.parse_settings(dict(local_conf))
+    settings = dict(local_conf)
+    config.parse_settings(settings)  # unknown keys in the section are errors
+    # PasteDeploy gives a section none of the keys that [DEFAULT] defines, not even
+    # the section's own value; a `set name = value` line lands in global_conf.
+    for name in config.OPTIONS:
+        if name not in settings and name in global_conf:
+            settings[name] = global_conf[name]
+    options = config.parse_settings(settings)
     if "extra_files" in options:
         here = global_conf.get("here") or os.getcwd()
         options["extra_files"] = config.absolute(options["extra_files"], here)

@@ -19,10 +19,11 @@ import sys
 import sysconfig
 import time
 import zipimport
+from collections.abc import Iterable
+from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import Dict, Iterable, List, Optional, Tuple
 
-State = Optional[Tuple[int, int, int]]
+State = tuple[int, int, int] | None
 
 #: A baseline that equals no state, so the next comparison reports a change.
 UNKNOWN: State = (-1, -1, -1)
@@ -109,7 +110,7 @@ def module_file(module: object) -> str | None:
         loader = namespace.get("__loader__")
         if issubclass(type(loader), zipimport.zipimporter):
             # "archive.zip/pkg/mod.py" is no file: the archive is what changes.
-            archive = loader.archive  # type: ignore[union-attr]
+            archive = loader.archive
             return os.path.abspath(archive) if isinstance(archive, str) else None
         filename = os.path.abspath(filename)
         if filename.endswith((".pyc", ".pyo")):
@@ -121,6 +122,17 @@ def module_file(module: object) -> str | None:
         return filename
     except Exception:
         return None
+
+
+def is_importing(module: object) -> bool:
+    """Whether ``module`` is still running its import (it is in sys.modules meanwhile)."""
+    try:
+        if not issubclass(type(module), ModuleType):
+            return False
+        spec = object.__getattribute__(module, "__dict__").get("__spec__")
+        return issubclass(type(spec), ModuleSpec) and getattr(spec, "_initializing", False) is True
+    except Exception:
+        return False
 
 
 def _library_dirs() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -191,7 +203,7 @@ def forget_bytecode(paths: Iterable[str]) -> list[tuple[str, OSError]]:
     the source, so an edit in the same second that keeps the size would make
     the new process import the old code.
     """
-    failures = []
+    failures: list[tuple[str, OSError]] = []
     for path in paths:
         if not path.endswith(".py"):
             continue
@@ -228,9 +240,10 @@ class Watcher:
         self._excluded = compile_excludes(exclude)
         self._include_site = include_site_packages
         self._stdlib_dirs, self._site_dirs = _library_dirs()
-        self._states: Dict[str, State] = {}
+        self._states: dict[str, State] = {}
         self._seen_modules: set[str] = set()
-        self._globs: List[str] = []
+        self._importing: dict[str, int] = {}
+        self._globs: list[str] = []
         # Wall-clock time of the last sys.modules scan: a module found later was
         # imported after it, so an mtime past it may be an edit after the import.
         self._scanned_ns = time.time_ns()
@@ -273,18 +286,29 @@ class Watcher:
         # dict.copy() runs without releasing the GIL: safe while other threads import.
         modules = sys.modules.copy()
         new_names = modules.keys() - self._seen_modules
-        self._seen_modules.update(new_names)
         added = 0
         for name in new_names:
-            path = module_file(modules[name])
+            module = modules[name]
+            if is_importing(module):
+                # Its bytecode may not be written yet: adopt it at a later scan, as
+                # one that may have been edited since this scan's predecessor.
+                self._importing.setdefault(name, since)
+                continue
+            self._seen_modules.add(name)
+            since_import = min(since, self._importing.pop(name, since))
+            path = module_file(module)
             if path is None or path in self._states:
                 continue
             if not self._watches_module_file(path) or not self._wanted(path):
                 continue
             state = file_state(path)
-            if late and maybe_edited_since(state, since) and path.endswith(".py"):
-                if not bytecode_matches(path, state):
-                    state = UNKNOWN
+            if (
+                late
+                and path.endswith(".py")
+                and maybe_edited_since(state, since_import)
+                and not bytecode_matches(path, state)
+            ):
+                state = UNKNOWN
             self._states[path] = state
             added += 1
         return added

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Callable, Union
+from collections.abc import Callable
 
 #: ``ap_signal_parent_e`` values; the winnt MPM handles RESTART and
 #: RESTART_GRACEFUL alike (a graceful restart of the child process).
@@ -19,7 +19,7 @@ SIGNAL_PARENT_RESTART = 1
 SIGNAL_PARENT_RESTART_GRACEFUL = 2
 
 
-def load_signal_parent(library: Union[str, "os.PathLike[str]"]) -> Callable[[int], None]:
+def load_signal_parent(library: str | os.PathLike[str]) -> Callable[[int], None]:
     """Return ``ap_signal_parent`` from ``library`` (a name, or a path).
 
     Raises OSError when the library cannot be loaded or lacks the function.
@@ -32,4 +32,4 @@ def load_signal_parent(library: Union[str, "os.PathLike[str]"]) -> Callable[[int
         raise OSError(f"{os.fspath(library)!r} has no function ap_signal_parent") from error
     function.argtypes = [ctypes.c_int]
     function.restype = None
-    return function  # type: ignore[no-any-return]
+    return function

@@ -7,8 +7,8 @@ import os
 import sys
 import tempfile
 import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -41,7 +41,11 @@ def modules(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[support.
     finally:
         sys.path.remove(str(workdir))
         for name in set(sys.modules) - before:
-            module_file = vars(sys.modules[name]).get("__file__") if isinstance(sys.modules[name], types.ModuleType) else None
+            module_file = (
+                vars(sys.modules[name]).get("__file__")
+                if isinstance(sys.modules[name], types.ModuleType)
+                else None
+            )
             if isinstance(module_file, str) and module_file.startswith(str(workdir)):
                 del sys.modules[name]
 

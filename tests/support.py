@@ -10,11 +10,14 @@ import socket
 import subprocess
 import textwrap
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import pytest
+
+#: The body of ``/big`` in tests/apps/versioned.py: 4 MB of known bytes.
+BIG = bytes(range(256)) * (4 * 1024 * 1024 // 256)
 
 #: Every wait in the tests is bounded by this many seconds, at most.
 STARTUP_TIMEOUT = 30.0
@@ -120,7 +123,15 @@ def wait_for(
             if result:
                 return result
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}: {last_error}")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what or predicate}: {last_error}"
+    )
+
+
+def wait_for_workers(ready_dir: Path, count: int, timeout: float = STARTUP_TIMEOUT) -> set[str]:
+    """Wait until ``count`` processes have imported tests/apps/versioned.py; their pids."""
+    wait_for(lambda: len(os.listdir(ready_dir)) >= count, timeout, what=f"{count} workers")
+    return set(os.listdir(ready_dir))
 
 
 class Server:
@@ -162,7 +173,9 @@ class Server:
         def ready() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log()}")
+                raise AssertionError(
+                    f"server exited with {self.process.returncode}:\n{self.log()}"
+                )
             return get(self.port, self.ready_path, timeout=5).status < 500
 
         wait_for(ready, timeout, what=f"{self.argv[0]} on port {self.port}\n{self.log()}")

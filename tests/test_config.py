@@ -16,8 +16,19 @@ def app(environ, start_response):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("true", True), ("Yes", True), ("ON", True), ("1", True), (" true ", True),
-     ("false", False), ("No", False), ("off", False), ("0", False), (True, True), (False, False)],
+    [
+        ("true", True),
+        ("Yes", True),
+        ("ON", True),
+        ("1", True),
+        (" true ", True),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        ("0", False),
+        (True, True),
+        (False, False),
+    ],
 )
 def test_asbool_accepts_the_usual_spellings(text, expected):
     assert config.asbool("enabled", text) is expected
@@ -83,7 +94,7 @@ def test_parse_settings_converts_every_option():
 
 
 def test_unknown_keys_are_named_with_the_valid_ones():
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="unknown reloadmw options") as info:
         config.parse_settings({"intervall": "1", "hooks": "exit"})
     message = str(info.value)
     assert "'hooks', 'intervall'" in message
@@ -96,7 +107,9 @@ def test_bad_values_name_the_key():
         config.parse_settings({"include_site_packages": "sometimes"})
 
 
-@pytest.mark.parametrize(("value", "disabled"), [("", False), ("0", False), ("1", True), ("yes", True), ("false", True)])
+@pytest.mark.parametrize(
+    ("value", "disabled"), [("", False), ("0", False), ("1", True), ("yes", True), ("false", True)]
+)
 def test_disable_variable(value, disabled):
     assert config.disabled_by_environment({"RELOADMW_DISABLE": value}) is disabled
 
@@ -108,7 +121,10 @@ def test_disable_variable(value, disabled):
         ({"interval": float("nan")}, r"'interval'.*nan"),
         ({"interval": "soon"}, r"'interval'.*'soon'"),
         ({"hook": "apache"}, r"'hook'.*'apache'.*'mod_wsgi'.*'gunicorn'"),
-        ({"hook": "no_such_module_here:restart"}, r"'hook'.*cannot import 'no_such_module_here:restart'"),
+        (
+            {"hook": "no_such_module_here:restart"},
+            r"'hook'.*cannot import 'no_such_module_here:restart'",
+        ),
         ({"hook": "os:no_such_function"}, r"'hook'.*cannot import 'os:no_such_function'"),
         ({"hook": "signal:SIGNOPE"}, r"'hook'.*'signal:SIGNOPE'"),
         ({"hook": 42}, r"'hook'.*42"),

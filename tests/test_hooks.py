@@ -55,7 +55,7 @@ def test_resolve_auto_and_objects():
 
 
 def test_unknown_hook_lists_the_choices():
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="unknown hook") as info:
         hooks.resolve("apache")
     message = str(info.value)
     assert "'apache'" in message
@@ -139,7 +139,9 @@ def test_uwsgi_without_its_module_refuses(caplog, monkeypatch):
 
 def test_uwsgi_reloads_the_server_when_the_app_was_built_in_the_master(monkeypatch):
     calls = []
-    monkeypatch.setitem(sys.modules, "uwsgi", types.SimpleNamespace(reload=lambda: calls.append(1)))
+    monkeypatch.setitem(
+        sys.modules, "uwsgi", types.SimpleNamespace(reload=lambda: calls.append(1))
+    )
     hook = hooks.Uwsgi()
     assert hook.prepare({}, app_pid=PID + 1) is True
     hook(["x.py"])
@@ -234,7 +236,7 @@ def test_apache_signal_parent_without_the_library_warns_and_refuses(caplog, tmp_
     assert hook.prepare({}, app_pid=PID) is False
     [message] = warnings_of(caplog)
     assert "missing-libhttpd.so" in message and "will not restart" in message
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match=r"missing-libhttpd\.so"):
         hook(["x.py"])
 
 

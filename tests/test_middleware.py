@@ -289,9 +289,7 @@ def test_unknown_server_warns_once_about_exit(caplog_reloadmw):
     assert isinstance(middleware.hook, hooks.Exit)
 
 
-def test_mod_wsgi_embedded_mode_warns_once_and_never_checks(
-    caplog_reloadmw, watched, monkeypatch
-):
+def test_mod_wsgi_embedded_mode_warns_once_and_never_checks(caplog_reloadmw, watched, monkeypatch):
     middleware = ReloadMiddleware(make_app(), interval=0)
     checks = []
     monkeypatch.setattr(middleware._watcher, "check", lambda: checks.append(1) or [])
@@ -343,7 +341,9 @@ def test_threads_importing_and_requesting_fire_the_hook_exactly_once(modules, wo
     fired = []
     errors = []
     middleware = ReloadMiddleware(
-        make_app(), interval=0, hook=lambda changed: fired.append(changed),
+        make_app(),
+        interval=0,
+        hook=lambda changed: fired.append(changed),
         extra_files=[str(watched_file)],
     )
     for number in range(60):

@@ -35,11 +35,19 @@ def test_new_watcher_reports_nothing(modules):
     "edit",
     [
         pytest.param(lambda p: write(p, "VALUE = 22\n"), id="content-and-size"),
-        pytest.param(lambda p: os.utime(p, ns=(1, p.stat().st_mtime_ns + 1)), id="mtime-forward-1ns"),
-        pytest.param(lambda p: os.utime(p, ns=(1, p.stat().st_mtime_ns - 10**9)), id="older-mtime"),
+        pytest.param(
+            lambda p: os.utime(p, ns=(1, p.stat().st_mtime_ns + 1)), id="mtime-forward-1ns"
+        ),
+        pytest.param(
+            lambda p: os.utime(p, ns=(1, p.stat().st_mtime_ns - 10**9)), id="older-mtime"
+        ),
         pytest.param(lambda p: p.unlink(), id="deleted"),
         pytest.param(
-            lambda p: (p.with_name("tmp").write_text(p.read_text()), os.utime(p.with_name("tmp"), ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns)), os.replace(p.with_name("tmp"), p)),
+            lambda p: (
+                p.with_name("tmp").write_text(p.read_text()),
+                os.utime(p.with_name("tmp"), ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns)),
+                os.replace(p.with_name("tmp"), p),
+            ),
             id="atomic-replace-same-mtime-and-size",
         ),
     ],
