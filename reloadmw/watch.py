@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import operator
 import os
 import re
 import site
@@ -38,6 +39,9 @@ COARSE_SLACK_NS = 2_000_000_000
 _SEPARATORS = "/\\" if os.sep == "\\" else "/"
 _NOT_SEP = f"[^{re.escape(_SEPARATORS)}]"
 _SEP = f"[{re.escape(_SEPARATORS)}]"
+
+
+_state_of = operator.attrgetter("st_mtime_ns", "st_size", "st_ino")
 
 
 def file_state(path: str) -> State:
@@ -244,6 +248,10 @@ class Watcher:
         self._seen_modules: set[str] = set()
         self._importing: dict[str, int] = {}
         self._globs: list[str] = []
+        self._split_size = -1  # len(self._states) when the lists below were built
+        self._present_paths: list[str] = []
+        self._present_states: list[State] = []
+        self._absent: list[str] = []
         # Wall-clock time of the last sys.modules scan: a module found later was
         # imported after it, so an mtime past it may be an edit after the import.
         self._scanned_ns = time.time_ns()
@@ -322,20 +330,31 @@ class Watcher:
                 if state is not None and not os.path.isdir(path):
                     self._states[path] = state
 
+    def _split(self) -> tuple[list[str], list[State], list[str]]:
+        """(paths that existed, their states, paths that were missing), rebuilt on change."""
+        if self._split_size != len(self._states):
+            present = [(p, s) for p, s in self._states.items() if s is not None]
+            self._present_paths = [p for p, _ in present]
+            self._present_states = [s for _, s in present]
+            self._absent = [p for p, s in self._states.items() if s is None]
+            self._split_size = len(self._states)
+        return self._present_paths, self._present_states, self._absent
+
     def check(self) -> list[str]:
         """Adopt new modules and glob matches, then return the paths that changed."""
         self.adopt_modules()
         if self._globs:
             self._adopt_globs()
-        stat = os.stat
+        paths, states, absent = self._split()
+        current: list[State]
+        try:
+            # map() and the list comparison run in C: a Python loop would cost more
+            # per file than os.stat itself, so it is kept for the rare case.
+            current = list(map(_state_of, map(os.stat, paths)))
+        except (OSError, ValueError):  # a file went missing: that is a change
+            current = [file_state(path) for path in paths]
         changed = []
-        for path, old in self._states.items():
-            try:
-                st = stat(path)
-            except (OSError, ValueError):
-                new: State = None
-            else:
-                new = (st.st_mtime_ns, st.st_size, st.st_ino)
-            if new != old:
-                changed.append(path)
+        if current != states:
+            changed = [p for p, old, new in zip(paths, states, current, strict=True) if new != old]
+        changed.extend(path for path in absent if file_state(path) is not None)
         return changed
