@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 import sysconfig
 import types
@@ -16,7 +17,7 @@ import pytest
 
 from reloadmw import watch
 from reloadmw.watch import Watcher, glob_regex, module_file
-from tests.support import write
+from tests.support import require_executable, write
 
 
 def under(watcher, directory):
@@ -94,12 +95,28 @@ def test_sourceless_bytecode_and_extensions_are_watched_as_files(tmp_path):
         assert module_file(module) == str(path)
 
 
-def test_real_extension_module_is_watched_when_outside_the_stdlib():
-    import _cffi_backend  # a compiled extension from site-packages
+NATIVE_EXTENSION = """
+#include <Python.h>
+static struct PyModuleDef definition = {PyModuleDef_HEAD_INIT, "native_ext", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_native_ext(void) { return PyModule_Create(&definition); }
+"""
 
-    path = module_file(_cffi_backend)
-    assert path is not None and path.endswith(".so")
-    assert path in Watcher(include_site_packages=True).paths
+
+def test_extension_module_is_watched_as_a_file(modules, workdir):
+    gcc = require_executable("gcc")
+    source = workdir / "native_ext.c"
+    source.write_text(NATIVE_EXTENSION)
+    library = workdir / ("native_ext" + sysconfig.get_config_var("EXT_SUFFIX"))
+    include = sysconfig.get_paths()["include"]
+    subprocess.run(
+        [gcc, "-shared", "-fPIC", f"-I{include}", "-o", library, source], check=True, timeout=120
+    )
+    module = importlib.import_module("native_ext")
+    assert module_file(module) == str(library)
+    watcher = Watcher()
+    assert str(library) in watcher.paths
+    os.utime(library, ns=(0, library.stat().st_mtime_ns + 1))
+    assert watcher.check() == [str(library)]
 
 
 def test_module_in_zip_watches_the_archive(tmp_path):
