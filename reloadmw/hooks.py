@@ -268,6 +268,8 @@ def resolve(spec: object) -> Hook | None:
     """
     if isinstance(spec, Hook):
         return spec
+    if isinstance(spec, type) and issubclass(spec, Hook):
+        return spec()  # hook=hooks.Gunicorn, the class, means its default instance
     if not isinstance(spec, str):
         if callable(spec):
             return CallableHook(spec)

@@ -45,6 +45,7 @@ def test_resolve_auto_and_objects():
     assert hooks.resolve("auto") is None
     given = hooks.Exit()
     assert hooks.resolve(given) is given
+    assert isinstance(hooks.resolve(hooks.Gunicorn), hooks.Gunicorn)
 
     def restart(changed):
         pass

@@ -17,6 +17,15 @@ use = call:tests.apps.hello:app_factory
 """
 
 
+PIPELINE = """
+[pipeline:main]
+pipeline = reload hello
+
+[filter:reload]
+use = egg:reloadmw
+"""
+
+
 def load(tmp_path, text, name="main"):
     ini = tmp_path / "site" / "development.ini"
     ini.parent.mkdir(exist_ok=True)
@@ -84,17 +93,7 @@ def test_filter_app_section(tmp_path):
 
 def test_unknown_key_fails_at_load_time_listing_the_valid_ones(tmp_path):
     with pytest.raises(ValueError, match=r"'intervall'.*valid options are: enabled, exclude"):
-        load(
-            tmp_path,
-            """
-            [pipeline:main]
-            pipeline = reload hello
-
-            [filter:reload]
-            use = egg:reloadmw
-            intervall = 1
-            """,
-        )
+        load(tmp_path, PIPELINE + "intervall = 1\n")
 
 
 @pytest.mark.parametrize(
@@ -108,29 +107,10 @@ def test_unknown_key_fails_at_load_time_listing_the_valid_ones(tmp_path):
 )
 def test_bad_values_fail_at_load_time(tmp_path, line, pattern):
     with pytest.raises(ValueError, match=pattern):
-        load(
-            tmp_path,
-            f"""
-            [pipeline:main]
-            pipeline = reload hello
-
-            [filter:reload]
-            use = egg:reloadmw
-            {line}
-            """,
-        )
+        load(tmp_path, PIPELINE + line + "\n")
 
 
-DEFAULTS = """
-    [DEFAULT]
-    interval = 9
-
-    [pipeline:main]
-    pipeline = reload hello
-
-    [filter:reload]
-    use = egg:reloadmw
-    """
+DEFAULTS = "[DEFAULT]\ninterval = 9\n" + PIPELINE
 
 
 @pytest.mark.parametrize(
