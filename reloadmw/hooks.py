@@ -13,10 +13,12 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import winapi
+from . import siblings, winapi
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -26,6 +28,7 @@ log = logging.getLogger("reloadmw")
 __all__ = [
     "HOOK_NAMES",
     "ApacheSignalParent",
+    "AppInfo",
     "CallableHook",
     "Exit",
     "Gunicorn",
@@ -39,18 +42,28 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class AppInfo:
+    """Where and when the middleware was built."""
+
+    #: The pid that built it: another pid serving means the app was built before a fork.
+    pid: int = field(default_factory=os.getpid)
+    #: Wall-clock time (``time.time_ns()``) when it was built.
+    built_ns: int = field(default_factory=time.time_ns)
+
+
 class Hook:
     """A way to end this process so that the server starts a fresh one."""
 
     #: The name shown in log lines, and accepted by ``hook=`` for named hooks.
     name = "hook"
 
-    def prepare(self, environ: WSGIEnvironment, *, app_pid: int) -> bool:
+    def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
         """Called once, at the first request, with its environ.
 
-        ``app_pid`` is the pid that built the middleware. Returns False, after
-        logging one WARNING, when this hook cannot restart this process; the
-        middleware then stops checking.
+        ``app`` tells where and when the middleware was built. Returns False,
+        after logging one WARNING, when this hook cannot restart this process;
+        the middleware then stops checking.
         """
         return True
 
@@ -84,7 +97,7 @@ class ModWsgi(SendSignal):
         super().__init__(signal.SIGINT)
         self.name = "mod_wsgi"
 
-    def prepare(self, environ: WSGIEnvironment, *, app_pid: int) -> bool:
+    def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
         if environ.get("mod_wsgi.process_group") == "":
             log.warning(
                 "mod_wsgi embedded mode cannot restart a process safely: reloadmw will not "
@@ -95,53 +108,85 @@ class ModWsgi(SendSignal):
         return True
 
 
-class Gunicorn(SendSignal):
-    """gunicorn: SIGTERM to this worker, which finishes its requests and exits."""
+class Gunicorn(Hook):
+    """gunicorn: SIGHUP to the arbiter, which replaces every worker gracefully.
+
+    Each old worker would otherwise find the change on its own next request,
+    so one edit could cost a stale page per worker. Of the workers that find
+    one change, only the first asks (see ``reloadmw.siblings``). With
+    ``--preload`` the arbiter holds the old code, so no new worker can run the
+    new code: the hook warns once and ends only this worker (SIGTERM), which
+    finishes its requests first.
+    """
+
+    name = "gunicorn"
 
     def __init__(self) -> None:
-        super().__init__(signal.SIGTERM)
-        self.name = "gunicorn"
+        self._app = AppInfo()
+        self._preloaded = False
 
-    def prepare(self, environ: WSGIEnvironment, *, app_pid: int) -> bool:
-        if os.getpid() != app_pid:
+    def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
+        self._app = app
+        self._preloaded = os.getpid() != app.pid
+        if self._preloaded:
             log.warning(
                 "the application was built in pid %d before this gunicorn worker (pid %d) "
                 "forked (--preload): a new worker would run the old code. Drop --preload "
                 "while developing.",
-                app_pid,
+                app.pid,
                 os.getpid(),
             )
         return True
 
+    def __call__(self, changed: Sequence[str]) -> None:
+        if self._preloaded:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        arbiter = os.getppid()
+        if siblings.first_to_ask(arbiter, self._app.built_ns):
+            os.kill(arbiter, signal.SIGHUP)
+        else:
+            log.info("gunicorn arbiter %d is already replacing this worker", arbiter)
+
 
 class Uwsgi(Hook):
-    """uWSGI: SIGHUP to this worker under ``lazy-apps``, else ``uwsgi.reload()``.
+    """uWSGI: a graceful reload, of this worker alone or of the whole server.
 
-    A worker that built the application itself (``lazy-apps``) is reloaded
-    gracefully and respawned by the master with fresh code. A worker forked
-    from a master that imported the application would be respawned with the
-    old code, so the whole server reloads instead.
+    A lone worker that built the application itself (``lazy-apps``) gets
+    SIGHUP: it finishes its requests and the master respawns it with fresh
+    code. With several workers, or an application imported by the master
+    before the fork (a respawned worker would keep the old code), the hook
+    calls ``uwsgi.reload()``: the master reloads every worker gracefully, and
+    only the first worker to find a change asks (see ``reloadmw.siblings``).
     """
 
     name = "uwsgi"
 
     def __init__(self) -> None:
         self._module: Any = None
-        self._built_here = True
+        self._app = AppInfo()
+        self._alone = True
 
-    def prepare(self, environ: WSGIEnvironment, *, app_pid: int) -> bool:
+    def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
         self._module = sys.modules.get("uwsgi")
         if self._module is None:
             log.warning("the uwsgi module is not loaded: this is not uWSGI; no restart")
             return False
-        self._built_here = app_pid == os.getpid()
+        self._app = app
+        built_here = app.pid == os.getpid()
+        self._alone = built_here and int(getattr(self._module, "numproc", 1) or 1) <= 1
         return True
 
     def __call__(self, changed: Sequence[str]) -> None:
-        if self._built_here:
+        if self._alone:
             os.kill(os.getpid(), signal.SIGHUP)
-        else:
+            return
+        masterpid = getattr(self._module, "masterpid", None)
+        master = int(masterpid()) if callable(masterpid) else 0
+        if siblings.first_to_ask(master or os.getppid(), self._app.built_ns):
             self._module.reload()
+        else:
+            log.info("uWSGI is already reloading this worker")
 
 
 class Exit(Hook):
@@ -161,7 +206,7 @@ class NoRestart(Hook):
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def prepare(self, environ: WSGIEnvironment, *, app_pid: int) -> bool:
+    def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
         log.warning("%s", self.reason)
         return False
 
@@ -207,7 +252,7 @@ class ApacheSignalParent(Hook):
             self._function = winapi.load_signal_parent(self.library)
         return self._function
 
-    def prepare(self, environ: WSGIEnvironment, *, app_pid: int) -> bool:
+    def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
         try:
             self.load()
         except OSError as error:

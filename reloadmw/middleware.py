@@ -107,7 +107,7 @@ class ReloadMiddleware:
         include_site = config.asbool("include_site_packages", include_site_packages)
         self.enabled = config.asbool("enabled", enabled) and not config.disabled_by_environment()
         self.hook: hooks.Hook | None = None
-        self._app_pid = os.getpid()
+        self._app = hooks.AppInfo()
         self._lock = threading.Lock()
         self._prepare_lock = threading.Lock()
         self._prepared = False
@@ -123,7 +123,7 @@ class ReloadMiddleware:
         log.info(
             "pid %d restarts when its code changes (%d files watched, checked on requests %s); "
             "this is meant for development, not production",
-            self._app_pid,
+            self._app.pid,
             len(self._watcher),
             f"{self.interval:g}s apart at least" if self.interval else "every time",
         )
@@ -191,7 +191,7 @@ class ReloadMiddleware:
                 return
             try:
                 hook = self._hook_spec or hooks.detect(environ)
-                ready = hook.prepare(environ, app_pid=self._app_pid)
+                ready = hook.prepare(environ, app=self._app)
             except Exception:
                 log.exception("could not prepare the restart hook; no restarts")
                 hook, ready = hooks.NoRestart("no restart hook"), False

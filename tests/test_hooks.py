@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -111,30 +112,30 @@ def test_detect_unknown_server_warns_that_a_supervisor_must_restart(caplog):
 
 def test_mod_wsgi_embedded_mode_warns_and_refuses(caplog):
     hook = hooks.ModWsgi()
-    assert hook.prepare({"mod_wsgi.process_group": ""}, app_pid=PID) is False
+    assert hook.prepare({"mod_wsgi.process_group": ""}, app=hooks.AppInfo(PID)) is False
     [message] = warnings_of(caplog)
     assert "embedded mode" in message and "daemon mode" in message
-    assert hook.prepare({"mod_wsgi.process_group": "site"}, app_pid=PID) is True
+    assert hook.prepare({"mod_wsgi.process_group": "site"}, app=hooks.AppInfo(PID)) is True
 
 
 def test_gunicorn_preload_warns(caplog):
     hook = hooks.Gunicorn()
-    assert hook.prepare({}, app_pid=PID) is True
+    assert hook.prepare({}, app=hooks.AppInfo(PID)) is True
     assert warnings_of(caplog) == []
-    assert hook.prepare({}, app_pid=PID + 1) is True
+    assert hook.prepare({}, app=hooks.AppInfo(PID + 1)) is True
     [message] = warnings_of(caplog)
     assert "--preload" in message and "old code" in message
 
 
 def test_waitress_never_restarts(caplog):
     hook = hooks.detect({"SERVER_SOFTWARE": "waitress"})
-    assert hook.prepare({}, app_pid=PID) is False
+    assert hook.prepare({}, app=hooks.AppInfo(PID)) is False
     assert "waitress" in warnings_of(caplog)[0]
 
 
 def test_uwsgi_without_its_module_refuses(caplog, monkeypatch):
     monkeypatch.delitem(sys.modules, "uwsgi", raising=False)
-    assert hooks.Uwsgi().prepare({}, app_pid=PID) is False
+    assert hooks.Uwsgi().prepare({}, app=hooks.AppInfo(PID)) is False
     assert "uwsgi" in warnings_of(caplog)[0]
 
 
@@ -144,7 +145,7 @@ def test_uwsgi_reloads_the_server_when_the_app_was_built_in_the_master(monkeypat
         sys.modules, "uwsgi", types.SimpleNamespace(reload=lambda: calls.append(1))
     )
     hook = hooks.Uwsgi()
-    assert hook.prepare({}, app_pid=PID + 1) is True
+    assert hook.prepare({}, app=hooks.AppInfo(PID + 1)) is True
     hook(["x.py"])
     assert calls == [1]
 
@@ -159,7 +160,7 @@ for name in ("SIGINT", "SIGTERM", "SIGHUP"):
 sys.modules["uwsgi"] = types.SimpleNamespace()
 from reloadmw import hooks
 hook = hooks.resolve(sys.argv[1])
-assert hook.prepare({"mod_wsgi.process_group": "g"}, app_pid=os.getpid()) is not False
+assert hook.prepare({"mod_wsgi.process_group": "g"}, app=hooks.AppInfo()) is not False
 hook(["changed.py"])
 print(" ".join(received) or "nothing", flush=True)
 """
@@ -169,7 +170,6 @@ print(" ".join(received) or "nothing", flush=True)
     ("spec", "signal_name"),
     [
         ("mod_wsgi", "SIGINT"),
-        ("gunicorn", "SIGTERM"),
         ("uwsgi", "SIGHUP"),
         ("signal:SIGTERM", "SIGTERM"),
         ("signal:SIGHUP", "SIGHUP"),
@@ -184,6 +184,27 @@ def test_signal_hooks_signal_their_own_process(spec, signal_name):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [signal_name]
+
+
+def run_arbiter(*worker_pids):
+    script = Path(__file__).parent / "apps" / "fake_arbiter.py"
+    result = subprocess.run(
+        [sys.executable, str(script), *map(str, worker_pids)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_gunicorn_hook_asks_the_arbiter_to_replace_all_workers_once():
+    """Two old workers find the same change: the arbiter gets one SIGHUP, not two."""
+    assert run_arbiter(0, 0) == ["worker nothing", "worker nothing", "arbiter SIGHUP"]
+
+
+def test_gunicorn_hook_under_preload_ends_only_its_worker():
+    assert run_arbiter(1) == ["worker SIGTERM", "arbiter nothing"]
 
 
 def test_exit_hook_exits_with_status_3():
@@ -227,14 +248,14 @@ def counters(library):
 def test_apache_signal_parent_calls_ap_signal_parent(fake_libhttpd, signal_type):
     before, _ = counters(fake_libhttpd)
     hook = hooks.ApacheSignalParent(library=fake_libhttpd, signal_type=signal_type)
-    assert hook.prepare({}, app_pid=PID) is True
+    assert hook.prepare({}, app=hooks.AppInfo(PID)) is True
     hook(["changed.py"])
     assert counters(fake_libhttpd) == (before + 1, signal_type)
 
 
 def test_apache_signal_parent_without_the_library_warns_and_refuses(caplog, tmp_path):
     hook = hooks.ApacheSignalParent(library=tmp_path / "missing-libhttpd.so")
-    assert hook.prepare({}, app_pid=PID) is False
+    assert hook.prepare({}, app=hooks.AppInfo(PID)) is False
     [message] = warnings_of(caplog)
     assert "missing-libhttpd.so" in message and "will not restart" in message
     with pytest.raises(OSError, match=r"missing-libhttpd\.so"):
@@ -247,7 +268,7 @@ def test_apache_signal_parent_library_without_the_function(fake_libhttpd, tmp_pa
     source.write_text("int nothing_here = 0;\n")
     library = tmp_path / "libempty.so"
     subprocess.run([gcc, "-shared", "-fPIC", "-o", library, source], check=True, timeout=120)
-    assert hooks.ApacheSignalParent(library=library).prepare({}, app_pid=PID) is False
+    assert hooks.ApacheSignalParent(library=library).prepare({}, app=hooks.AppInfo(PID)) is False
     assert "has no function ap_signal_parent" in warnings_of(caplog)[0]
 
 
