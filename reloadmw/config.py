@@ -89,6 +89,7 @@ OPTIONS: dict[str, Callable[[str, Any], Any]] = {
     "exclude": aslist,
     "include_site_packages": asbool,
     "enabled": asbool,
+    "replay": asbool,
 }
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from . import config, hooks
+from . import config, hooks, replay
 from .watch import Watcher, forget_bytecode
 
 if TYPE_CHECKING:
@@ -81,6 +81,10 @@ class ReloadMiddleware:
     :param enabled: False makes a pass-through that never checks (default
         True). So does the environment variable ``RELOADMW_DISABLE`` set to
         anything non-empty other than ``0``.
+    :param replay: under mod_wsgi daemon mode, check before each request
+        through mod_wsgi's ``reload_required`` hook of the WSGI script, which
+        restarts the process and replays the request on the new one, so no
+        response comes from old code (default True). See ``reload_required``.
 
     Every option is checked here: a bad one raises ValueError or TypeError
     naming it and its value.
@@ -96,6 +100,7 @@ class ReloadMiddleware:
         exclude: Sequence[str] = (),
         include_site_packages: bool = False,
         enabled: bool = True,
+        replay: bool = True,
     ) -> None:
         if not callable(app):
             raise TypeError(f"ReloadMiddleware: app must be a WSGI application, got {app!r}")
@@ -106,12 +111,15 @@ class ReloadMiddleware:
         excluded = config.aslist("exclude", exclude)
         include_site = config.asbool("include_site_packages", include_site_packages)
         self.enabled = config.asbool("enabled", enabled) and not config.disabled_by_environment()
+        self.replay = config.asbool("replay", replay)
         self.hook: hooks.Hook | None = None
         self._app = hooks.AppInfo()
         self._lock = threading.Lock()
         self._prepare_lock = threading.Lock()
         self._prepared = False
-        self._finished = False
+        self._finished = False  # no more checks: a change was found, or no restart can work
+        self._replaying = False  # mod_wsgi calls reload_required: check there only
+        self._stale = False  # reload_required found a change
         self._last = monotonic()
         if not self.enabled:
             self._watcher: Watcher | None = None
@@ -167,9 +175,15 @@ class ReloadMiddleware:
         if not self._prepared:
             self._prepare(environ)
         now = monotonic()
-        if self._finished or now < self._last + self.interval or self._watcher is None:
-            # Only the first request's hook preparation brought us here.
-            self._deadline = math.inf if self._finished else self._last + self.interval
+        if (
+            self._finished
+            or self._replaying
+            or now < self._last + self.interval
+            or self._watcher is None
+        ):
+            # Not due: only the first request's preparation, or the replay, brought us here.
+            if not self._replaying:
+                self._deadline = math.inf if self._finished else self._last + self.interval
             count = len(_modules)
             try:
                 return self.app(environ, start_response)
@@ -199,58 +213,98 @@ class ReloadMiddleware:
             if not ready:
                 self._finished = True  # no restart can follow, so never check
                 self._deadline = math.inf
+            elif self.replay and isinstance(hook, hooks.ModWsgi):
+                replay.install(self.reload_required, environ)
             self._prepared = True
 
-    def _check(self, environ: WSGIEnvironment) -> None:
-        """Check for changes, and restart on one. Never raises."""
+    def _find_changes(self) -> list[str]:
+        """Run a due check; the changed paths, or nothing. Never raises.
+
+        Runs at most one check at a time: a caller that finds one running gets
+        nothing at once rather than waiting. Changes found end all checking.
+        """
         if not self._lock.acquire(blocking=False):
-            return  # another request is checking right now
+            return []
         try:
             start = monotonic()
             if self._finished or self._watcher is None or start < self._last + self.interval:
-                return
+                return []
             self._last = start
             self._deadline = start + self.interval
             changed = self._watcher.check()
             log.debug(
-                "checked %d files in %.2f ms",
-                len(self._watcher),
-                (monotonic() - start) * 1000,
+                "checked %d files in %.2f ms", len(self._watcher), (monotonic() - start) * 1000
             )
             if changed:
-                self._restart(changed, environ)
+                self._finished = True
+                self._deadline = math.inf
+            return changed
         except Exception:
             log.exception("the check for changes failed")
+            return []
         finally:
             self._lock.release()
 
-    def _restart(self, changed: list[str], environ: WSGIEnvironment) -> None:
-        self._finished = True
-        self._deadline = math.inf
+    def _check(self, environ: WSGIEnvironment) -> None:
+        """Check for changes after a response, and restart on one. Never raises."""
+        changed = self._find_changes()
+        if not changed:
+            return
         hook = self.hook
         assert hook is not None
-        shown = ", ".join(changed[:_PATHS_SHOWN])
-        if len(changed) > _PATHS_SHOWN:
-            shown += f" and {len(changed) - _PATHS_SHOWN} more"
-        message = f"change detected in {shown}; restarting pid {os.getpid()} via {hook.name}"
-        log.info("%s", message)
-        _write_error(environ, f"reloadmw: {message}\n")
-        for path, error in forget_bytecode(changed):
-            log.warning(
-                "cannot remove the cached bytecode of %s (%s): an edit within the "
-                "same second that kept the size may leave the new process on the old code",
-                path,
-                error,
-            )
         try:
+            _announce(changed, hook.name, environ.get("wsgi.errors"))
             hook(changed)
         except Exception:
             log.exception("restart hook %s failed; this process keeps running", hook.name)
 
+    def reload_required(self, resource: str) -> bool:
+        """mod_wsgi's request replay: check before the request, not after the response.
 
-def _write_error(environ: WSGIEnvironment, text: str) -> None:
+        mod_wsgi daemon mode calls a ``reload_required(resource)`` function of
+        the WSGI script before each request; when it returns True, mod_wsgi
+        restarts the daemon process and hands the same request to the new one,
+        so even the first page after an edit shows the new code. Expose this
+        method there with ``reload_required = application.reload_required``;
+        under daemon mode with the mod_wsgi hook, reloadmw does it for you
+        unless the script defines its own, or ``replay=False``. ``resource``
+        (the script's path) is not used. Once called, checks run here only.
+        """
+        self._replaying = True
+        if self._stale:
+            return True  # this process is on its way out: replay this request too
+        if monotonic() < self._deadline:
+            return False
+        changed = self._find_changes()
+        if not changed:
+            return False
+        self._stale = True
+        try:
+            _announce(changed, "mod_wsgi reload_required (the request is replayed)", sys.stderr)
+        except Exception:
+            log.exception("could not announce the restart")
+        return True
+
+
+def _announce(changed: list[str], via: str, stream: Any) -> None:
+    """Log the restart, tell the server's error stream once, drop stale bytecode."""
+    shown = ", ".join(changed[:_PATHS_SHOWN])
+    if len(changed) > _PATHS_SHOWN:
+        shown += f" and {len(changed) - _PATHS_SHOWN} more"
+    message = f"change detected in {shown}; restarting pid {os.getpid()} via {via}"
+    log.info("%s", message)
+    _write_error(stream, f"reloadmw: {message}\n")
+    for path, error in forget_bytecode(changed):
+        log.warning(
+            "cannot remove the cached bytecode of %s (%s): an edit within the "
+            "same second that kept the size may leave the new process on the old code",
+            path,
+            error,
+        )
+
+
+def _write_error(stream: Any, text: str) -> None:
     """Write to the server's error stream (under mod_wsgi, Apache's error log)."""
-    stream: Any = environ.get("wsgi.errors")
     if stream is None:
         return
     try:

@@ -1,0 +1,57 @@
+"""mod_wsgi's request replay: put reloadmw's check in the WSGI script's ``reload_required``.
+
+mod_wsgi daemon mode looks up a module-level ``reload_required(resource)`` in
+the WSGI script's module before each request, every time (so assigning it
+after start-up works). When it returns True, the daemon process restarts and
+the same request is replayed on the new process. The script's module is the
+one in sys.modules whose ``__file__`` is the environ's ``SCRIPT_FILENAME``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from .watch import module_file
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+log = logging.getLogger("reloadmw")
+
+ONE_LINER = "reload_required = application.reload_required"
+
+
+def script_module(environ: WSGIEnvironment) -> ModuleType | None:
+    """The module that mod_wsgi loaded from the request's WSGI script, if any."""
+    script = environ.get("SCRIPT_FILENAME")
+    if not isinstance(script, str) or not script:
+        return None
+    wanted = {os.path.abspath(script), os.path.realpath(script)}
+    for module in list(sys.modules.copy().values()):
+        path = module_file(module)
+        if path is not None and (path in wanted or os.path.realpath(path) in wanted):
+            return module
+    return None
+
+
+def install(check: Callable[[str], bool], environ: WSGIEnvironment) -> bool:
+    """Make ``check`` the script's ``reload_required``, unless it has one; True if done."""
+    module = script_module(environ)
+    if module is None:
+        log.debug(
+            "no module for the WSGI script %r: no request replay; add %r to the script",
+            environ.get("SCRIPT_FILENAME"),
+            ONE_LINER,
+        )
+        return False
+    if "reload_required" in vars(module):
+        log.debug("the WSGI script %s defines its own reload_required", module_file(module))
+        return False
+    module.reload_required = check  # type: ignore[attr-defined]
+    log.debug("installed the request replay in the WSGI script %s", module_file(module))
+    return True
