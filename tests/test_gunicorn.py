@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -18,9 +17,7 @@ INTERVAL = 0.5
 
 def serve_versioned(workdir: Path) -> Path:
     """Copy the versioned app beside a version.py that the test edits."""
-    shutil.copy(Path(__file__).parent / "apps" / "versioned.py", workdir / "app.py")
-    (workdir / "ready").mkdir(mode=0o777)
-    return support.write(workdir / "version.py", "VERSION = 1\n")
+    return support.install_versioned_app(workdir, "app.py", {"interval": INTERVAL})
 
 
 def test_sync_workers_restart_into_new_code_without_truncating(workdir, server_factory):
@@ -43,10 +40,7 @@ def test_sync_workers_restart_into_new_code_without_truncating(workdir, server_f
         ],
         port=port,
         cwd=workdir,
-        env={
-            "RELOADMW_TEST_INTERVAL": str(INTERVAL),
-            "RELOADMW_TEST_READY_DIR": str(workdir / "ready"),
-        },
+        env={"XDG_RUNTIME_DIR": str(workdir)},
     )
     old_pids = support.wait_for_workers(workdir / "ready", 2)
 

@@ -1,35 +1,53 @@
 """A WSGI app that reports its pid and the code version it runs.
 
-Served by the end-to-end tests from a copy in a temporary directory, beside a
-``version.py`` that the tests edit. ``/big`` answers 4 MB of known bytes, so a
-test can tell a complete response from a truncated one.
+The end-to-end tests copy it into a temporary directory (as ``app.py``, or as a
+mod_wsgi script), beside a ``version.py`` that they edit and a ``settings.json``
+that says how to wrap it. Every response names the pid that served it and the
+version it ran, in headers and body. ``/big`` answers 4 MB of known bytes, so a
+truncated response shows; ``/slow?seconds=N`` stays in flight for N seconds.
 """
 
+import json
 import os
+import time
+from urllib.parse import parse_qs
 
 import version  # the module that the tests edit
 
 from reloadmw import ReloadMiddleware
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "settings.json")) as stream:
+    SETTINGS = json.load(stream)
 
 BIG = bytes(range(256)) * (4 * 1024 * 1024 // 256)
 
 
 def inner(environ, start_response):
     headers = [("X-Pid", str(os.getpid())), ("X-Version", str(version.VERSION))]
-    if environ.get("PATH_INFO") == "/big":
+    path = environ.get("PATH_INFO")
+    if path == "/big":
         start_response("200 OK", [*headers, ("Content-Length", str(len(BIG)))])
         return [BIG]
+    if path == "/slow":
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        time.sleep(float(query.get("seconds", ["1"])[0]))
     body = f"pid={os.getpid()} version={version.VERSION}\n".encode()
     start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
     return [body]
 
 
-# Tell the tests that this process has imported the app, and with which version.
-if os.environ.get("RELOADMW_TEST_READY_DIR"):
-    ready = os.path.join(os.environ["RELOADMW_TEST_READY_DIR"], str(os.getpid()))
-    with open(ready, "w") as stream:
+def app_factory(global_conf, **local_conf):
+    """For ini files: ``use = call:app:app_factory``."""
+    return inner
+
+
+# Tell the tests that this process has imported the app.
+if SETTINGS.get("ready_dir"):
+    with open(os.path.join(SETTINGS["ready_dir"], str(os.getpid())), "w") as stream:
         stream.write(str(version.VERSION))
 
-application = ReloadMiddleware(
-    inner, interval=float(os.environ.get("RELOADMW_TEST_INTERVAL", "0.5"))
-)
+if "options" in SETTINGS:
+    application = ReloadMiddleware(inner, **SETTINGS["options"])
+    if SETTINGS.get("one_liner"):
+        reload_required = application.reload_required
