@@ -1,0 +1,111 @@
+"""End to end under a real uWSGI: with and without lazy-apps, --ini-paste, master on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sysconfig
+import time
+
+import pytest
+
+from tests import support
+
+pytestmark = pytest.mark.server
+
+INTERVAL = 0.5
+
+PASTE_INI = """\
+[uwsgi]
+http-socket = 127.0.0.1:{port}
+master = true
+processes = 2
+lazy-apps = true
+chdir = {directory}
+pythonpath = {directory}
+
+[pipeline:main]
+pipeline = reload app
+
+[filter:reload]
+use = egg:reloadmw
+interval = {interval}
+extra_files = templates/page.html
+
+[app:app]
+use = call:app:app_factory
+"""
+
+
+def uwsgi_binary() -> str:
+    # The interpreter's own scripts directory: a version-manager shim would be
+    # another process between the test and the server it must stop.
+    path = os.path.join(sysconfig.get_path("scripts"), "uwsgi")
+    return path if os.access(path, os.X_OK) else support.require_executable("uwsgi")
+
+
+@pytest.fixture
+def uwsgi(workdir, server_factory):
+    def start(*arguments: str, port: int | None = None) -> support.Server:
+        port = port or support.free_port()
+        return server_factory(
+            [uwsgi_binary(), *arguments],
+            port=port,
+            cwd=workdir,
+            stop_signal=signal.SIGINT,  # SIGTERM is a "brutal reload" for uWSGI
+        )
+
+    return start
+
+
+def options(port: int, processes: int, *extra: str) -> list[str]:
+    return [
+        "--http-socket", f"127.0.0.1:{port}", "--master", "--processes", str(processes),
+        "--wsgi-file", "app.py", "--need-app", *extra,
+    ]  # fmt: skip
+
+
+RELOADED_SERVER = "gracefully (RE)spawned uWSGI master process"
+
+
+@pytest.mark.parametrize(
+    ("processes", "lazy", "server_reloads"),
+    [(2, True, 1), (2, False, 1), (1, True, 0)],
+    ids=["2-workers-lazy-apps", "2-workers-imported-by-master", "1-worker-lazy-apps"],
+)
+def test_an_edit_reloads_without_losing_a_byte(workdir, uwsgi, processes, lazy, server_reloads):
+    version = support.install_versioned_app(workdir, "app.py", {"interval": INTERVAL})
+    port = support.free_port()
+    server = uwsgi(*options(port, processes, *(["--lazy-apps"] if lazy else [])), port=port)
+    old_pids = support.wait_for_workers(workdir / "ready", processes if lazy else 1)
+    outcome = support.edit_and_watch(server.port, version, 2, interval=INTERVAL, budget=3)
+    assert outcome.in_flight.headers["X-Version"] == "1"
+    assert outcome.fresh.headers["X-Pid"] not in old_pids
+    log = server.log()
+    assert f"reloadmw: change detected in {version}" in log
+    assert "via uwsgi" in log
+    # Several workers: one graceful reload of the whole server, asked for once.
+    # A lone lazy worker: SIGHUP reloads just that worker.
+    assert log.count(RELOADED_SERVER) == server_reloads, log
+    print(f"\nuWSGI {processes} worker(s), lazy-apps {lazy}: new code {outcome.seconds:.2f}s")
+
+
+def test_ini_paste_with_a_relative_extra_file(workdir, uwsgi):
+    version = support.install_versioned_app(workdir, "app.py", None)
+    port = support.free_port()
+    ini = workdir / "site.ini"
+    ini.write_text(PASTE_INI.format(port=port, directory=workdir, interval=INTERVAL))
+    template = support.write(workdir / "templates" / "page.html", "<p>1</p>")
+    server = uwsgi("--ini-paste", str(ini), port=port)
+    old_pids = support.wait_for_workers(workdir / "ready", 2)
+    support.write(template, "<p>2</p>")
+    time.sleep(INTERVAL + 0.1)
+    support.wait_for(
+        lambda: support.get(server.port).headers["X-Pid"] not in old_pids,
+        INTERVAL + 3,
+        what="a new worker after the template edit",
+    )
+    assert f"change detected in {template}" in server.log()
+    outcome = support.edit_and_watch(server.port, version, 2, interval=INTERVAL, budget=3)
+    assert outcome.in_flight.headers["X-Version"] == "1"
+    assert server.log().count(RELOADED_SERVER) == 2  # the template, then version.py
