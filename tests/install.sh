@@ -13,6 +13,14 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-command -v gcc >/dev/null || apt_install gcc
+# gcc: the tests build a stand-in for Apache's libhttpd and a C extension module.
+# Apache with Debian's mod_wsgi: the end-to-end tests of daemon and embedded mode.
+missing=()
+command -v gcc >/dev/null || missing+=(gcc)
+command -v apache2 >/dev/null || missing+=(apache2-bin)
+[ -e /usr/lib/apache2/modules/mod_wsgi.so ] || missing+=(libapache2-mod-wsgi-py3)
+if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}"
+fi
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
