@@ -3,5 +3,13 @@
 from . import hooks
 from .middleware import ReloadMiddleware
 from .paste import filter_app_factory, filter_factory
+from .targets import TargetError, import_app
 
-__all__ = ["ReloadMiddleware", "filter_app_factory", "filter_factory", "hooks"]
+__all__ = [
+    "ReloadMiddleware",
+    "TargetError",
+    "filter_app_factory",
+    "filter_factory",
+    "hooks",
+    "import_app",
+]

@@ -74,6 +74,20 @@ def asinterval(name: str, value: object) -> float:
     return number
 
 
+#: The values of ``on_change``.
+ON_CHANGE = ("restart", "retry")
+
+
+def aschoice(name: str, value: object) -> str:
+    """Read ``on_change``: one of ``ON_CHANGE``."""
+    if isinstance(value, str) and value.strip().lower() in ON_CHANGE:
+        return value.strip().lower()
+    raise ValueError(
+        f"reloadmw option {name!r}: expected one of {', '.join(map(repr, ON_CHANGE))}, "
+        f"got {value!r}"
+    )
+
+
 def ashook(name: str, value: object) -> object:
     """Keep a hook as given; ``reloadmw.hooks.resolve`` checks it when the app is built."""
     if isinstance(value, str):
@@ -90,6 +104,8 @@ OPTIONS: dict[str, Callable[[str, Any], Any]] = {
     "include_site_packages": asbool,
     "enabled": asbool,
     "replay": asbool,
+    "syntax_check": asbool,
+    "on_change": aschoice,
 }
 
 

@@ -4,6 +4,8 @@ No thread and no process: the only work happens on requests. A request with no
 check due gets the application's own response iterable back, untouched. A
 request with a check due gets it wrapped, and the wrapper's ``close()`` checks
 once the server has sent the response, so a check never delays a response.
+Two modes check before the request instead: mod_wsgi's request replay
+(``reload_required``) and ``on_change="retry"``.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import config, hooks, replay
-from .watch import Watcher, forget_bytecode
+from . import config, hooks, pages, replay, syntax
+from .restart import AfterClose, announce
+from .watch import Watcher
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -27,37 +31,8 @@ log = logging.getLogger("reloadmw")
 
 _modules = sys.modules
 
-#: How many changed paths a log line names before it counts the rest.
-_PATHS_SHOWN = 5
-
-
-class _CheckAfterClose:
-    """The application's iterable, with a check after its ``close()``.
-
-    PEP 3333 has the server call ``close()`` once the response is sent, which
-    is the earliest moment a restart cannot cut it short.
-    """
-
-    __slots__ = ("_after", "_closed", "_iterable")
-
-    def __init__(self, iterable: Iterable[bytes], after: Callable[[], None]) -> None:
-        self._iterable = iterable
-        self._after = after
-        self._closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._iterable)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            close = getattr(self._iterable, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._after()
+#: Every ReloadMiddleware built in this process (``reloadmw serve`` looks for them).
+instances: weakref.WeakSet[ReloadMiddleware] = weakref.WeakSet()
 
 
 class ReloadMiddleware:
@@ -85,6 +60,13 @@ class ReloadMiddleware:
         through mod_wsgi's ``reload_required`` hook of the WSGI script, which
         restarts the process and replays the request on the new one, so no
         response comes from old code (default True). See ``reload_required``.
+    :param syntax_check: when a changed ``.py`` file does not compile, do not
+        restart; answer with a diagnostic page (details to loopback clients
+        only) until it compiles (default True).
+    :param on_change: ``"restart"`` (default) checks after responses;
+        ``"retry"`` checks before GET and HEAD requests and, on a change,
+        answers 503 with ``Retry-After: 1`` and a page that reloads itself,
+        then restarts: no page from old code, at the cost of one round trip.
 
     Every option is checked here: a bad one raises ValueError or TypeError
     naming it and its value.
@@ -101,6 +83,8 @@ class ReloadMiddleware:
         include_site_packages: bool = False,
         enabled: bool = True,
         replay: bool = True,
+        syntax_check: bool = True,
+        on_change: str = "restart",
     ) -> None:
         if not callable(app):
             raise TypeError(f"ReloadMiddleware: app must be a WSGI application, got {app!r}")
@@ -112,6 +96,8 @@ class ReloadMiddleware:
         include_site = config.asbool("include_site_packages", include_site_packages)
         self.enabled = config.asbool("enabled", enabled) and not config.disabled_by_environment()
         self.replay = config.asbool("replay", replay)
+        self.syntax_check = config.asbool("syntax_check", syntax_check)
+        self.on_change = config.aschoice("on_change", on_change)
         self.hook: hooks.Hook | None = None
         self._app = hooks.AppInfo()
         self._lock = threading.Lock()
@@ -120,7 +106,9 @@ class ReloadMiddleware:
         self._finished = False  # no more checks: a change was found, or no restart can work
         self._replaying = False  # mod_wsgi calls reload_required: check there only
         self._stale = False  # reload_required found a change
+        self._broken: list[pages.Problem] | None = None  # changed sources that do not compile
         self._last = monotonic()
+        instances.add(self)
         if not self.enabled:
             self._watcher: Watcher | None = None
             self._deadline = math.inf
@@ -147,13 +135,19 @@ class ReloadMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if monotonic() < self._deadline:
-            count = len(_modules)
-            try:
-                return self.app(environ, start_response)
-            finally:
-                if len(_modules) != count:
-                    self._adopt_modules()
+            return self._call_app(environ, start_response)
         return self._call_slowly(environ, start_response)
+
+    def _call_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """The application's own response, and a look for modules it imported meanwhile."""
+        count = len(_modules)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            if len(_modules) != count:
+                self._adopt_modules()
 
     def _adopt_modules(self) -> None:
         """Baseline modules imported during a request as soon as it returns.
@@ -169,35 +163,54 @@ class ReloadMiddleware:
         finally:
             self._lock.release()
 
+    def _due(self) -> bool:
+        return not (self._finished or self._watcher is None) and (
+            monotonic() >= self._last + self.interval
+        )
+
     def _call_slowly(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         if not self._prepared:
             self._prepare(environ)
-        now = monotonic()
-        if (
-            self._finished
-            or self._replaying
-            or now < self._last + self.interval
-            or self._watcher is None
-        ):
-            # Not due: only the first request's preparation, or the replay, brought us here.
-            if not self._replaying:
-                self._deadline = math.inf if self._finished else self._last + self.interval
-            count = len(_modules)
-            try:
-                return self.app(environ, start_response)
-            finally:
-                if len(_modules) != count:
-                    self._adopt_modules()
+        if self._broken is not None:
+            return self._while_broken(environ, start_response)
+        if self._replaying or not self._due():
+            # Not due: the first request's preparation, or the replay, brought us here.
+            if not (self._replaying or self._finished):
+                self._deadline = self._last + self.interval
+            return self._call_app(environ, start_response)
+        if self.on_change == "retry" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            changed = self._find_changes()
+            if self._broken is not None:
+                return self._while_broken(environ, start_response)
+            if changed:
+                return AfterClose(
+                    pages.retry(environ, start_response), lambda: self._fire(changed, environ)
+                )
+            return self._call_app(environ, start_response)
         # Claim this check, so that concurrent requests take the fast path.
-        self._deadline = now + self.interval
+        self._deadline = monotonic() + self.interval
         try:
             result = self.app(environ, start_response)
         except BaseException:
             self._check(environ)
             raise
-        return _CheckAfterClose(result, lambda: self._check(environ))
+        return AfterClose(result, lambda: self._check(environ))
+
+    def _while_broken(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """A changed source does not compile: explain, and restart once it does."""
+        changed = self._find_changes() if not self._replaying and self._due() else []
+        problems = self._broken
+        if problems is not None:
+            return pages.syntax_error(problems, environ, start_response)
+        if changed:
+            return AfterClose(
+                pages.retry(environ, start_response), lambda: self._fire(changed, environ)
+            )
+        return self._call_app(environ, start_response)  # fixed under the replay's watch
 
     def _prepare(self, environ: WSGIEnvironment) -> None:
         with self._prepare_lock:
@@ -221,7 +234,9 @@ class ReloadMiddleware:
         """Run a due check; the changed paths, or nothing. Never raises.
 
         Runs at most one check at a time: a caller that finds one running gets
-        nothing at once rather than waiting. Changes found end all checking.
+        nothing at once rather than waiting. Changes found end all checking,
+        unless a changed source does not compile: then they wait, and every
+        request takes the slow path to get the diagnostic, until it does.
         """
         if not self._lock.acquire(blocking=False):
             return []
@@ -235,6 +250,14 @@ class ReloadMiddleware:
             log.debug(
                 "checked %d files in %.2f ms", len(self._watcher), (monotonic() - start) * 1000
             )
+            problems = syntax.problems(changed) if changed and self.syntax_check else []
+            if problems:
+                if problems != self._broken:
+                    log.error("not restarting: %s", "; ".join(map(str, problems)))
+                self._broken = problems
+                self._deadline = -math.inf
+                return []
+            self._broken = None
             if changed:
                 self._finished = True
                 self._deadline = math.inf
@@ -248,12 +271,14 @@ class ReloadMiddleware:
     def _check(self, environ: WSGIEnvironment) -> None:
         """Check for changes after a response, and restart on one. Never raises."""
         changed = self._find_changes()
-        if not changed:
-            return
+        if changed:
+            self._fire(changed, environ)
+
+    def _fire(self, changed: list[str], environ: WSGIEnvironment) -> None:
         hook = self.hook
         assert hook is not None
         try:
-            _announce(changed, hook.name, environ.get("wsgi.errors"))
+            announce(changed, hook.name, environ.get("wsgi.errors"))
             hook(changed)
         except Exception:
             log.exception("restart hook %s failed; this process keeps running", hook.name)
@@ -280,35 +305,7 @@ class ReloadMiddleware:
             return False
         self._stale = True
         try:
-            _announce(changed, "mod_wsgi reload_required (the request is replayed)", sys.stderr)
+            announce(changed, "mod_wsgi reload_required (the request is replayed)", sys.stderr)
         except Exception:
             log.exception("could not announce the restart")
         return True
-
-
-def _announce(changed: list[str], via: str, stream: Any) -> None:
-    """Log the restart, tell the server's error stream once, drop stale bytecode."""
-    shown = ", ".join(changed[:_PATHS_SHOWN])
-    if len(changed) > _PATHS_SHOWN:
-        shown += f" and {len(changed) - _PATHS_SHOWN} more"
-    message = f"change detected in {shown}; restarting pid {os.getpid()} via {via}"
-    log.info("%s", message)
-    _write_error(stream, f"reloadmw: {message}\n")
-    for path, error in forget_bytecode(changed):
-        log.warning(
-            "cannot remove the cached bytecode of %s (%s): an edit within the "
-            "same second that kept the size may leave the new process on the old code",
-            path,
-            error,
-        )
-
-
-def _write_error(stream: Any, text: str) -> None:
-    """Write to the server's error stream (under mod_wsgi, Apache's error log)."""
-    if stream is None:
-        return
-    try:
-        stream.write(text)
-        stream.flush()
-    except Exception:
-        log.debug("could not write to wsgi.errors", exc_info=True)

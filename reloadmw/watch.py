@@ -157,6 +157,11 @@ def _library_dirs() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return spread(stdlib), spread(sites)
 
 
+def stdlib_dirs() -> tuple[str, ...]:
+    """The standard library's directories, each as given and resolved."""
+    return _library_dirs()[0]
+
+
 def is_site_path(path: str, site_dirs: tuple[str, ...]) -> bool:
     parts = path.split(os.sep)
     return "site-packages" in parts or "dist-packages" in parts or path.startswith(site_dirs)

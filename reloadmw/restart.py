@@ -1,0 +1,66 @@
+"""Around a restart: run it after the response, and announce it.
+
+PEP 3333 has the server call the response iterable's ``close()`` once the
+response is sent, which is the earliest moment a restart cannot cut it short.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .watch import forget_bytecode
+
+log = logging.getLogger("reloadmw")
+
+#: How many changed paths a notice names before it counts the rest.
+PATHS_SHOWN = 5
+
+
+class AfterClose:
+    """An iterable's items, then ``after()`` once its own ``close()`` has run."""
+
+    __slots__ = ("_after", "_closed", "_iterable")
+
+    def __init__(self, iterable: Iterable[bytes], after: Callable[[], None]) -> None:
+        self._iterable = iterable
+        self._after = after
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._iterable)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self._iterable, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._after()
+
+
+def announce(changed: list[str], via: str, stream: Any) -> None:
+    """Log the restart at INFO, write it once to the server's error stream, drop bytecode."""
+    shown = ", ".join(changed[:PATHS_SHOWN])
+    if len(changed) > PATHS_SHOWN:
+        shown += f" and {len(changed) - PATHS_SHOWN} more"
+    message = f"change detected in {shown}; restarting pid {os.getpid()} via {via}"
+    log.info("%s", message)
+    if stream is not None:  # under mod_wsgi, Apache's error log
+        try:
+            stream.write(f"reloadmw: {message}\n")
+            stream.flush()
+        except Exception:
+            log.debug("could not write to the server's error stream", exc_info=True)
+    for path, error in forget_bytecode(changed):
+        log.warning(
+            "cannot remove the cached bytecode of %s (%s): an edit within the same second "
+            "that kept the size may leave the new process on the old code",
+            path,
+            error,
+        )

@@ -1,0 +1,184 @@
+"""Loading an application by name, with the import guard.
+
+A broken edit must never leave a server that cannot boot: when importing the
+application raises, the import guard serves the traceback (to loopback clients
+only), watches the files of the failed import and restarts when one changes.
+The same guard serves ``import_app`` in WSGI scripts and ``reloadmw serve``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from importlib.machinery import SourceFileLoader
+from typing import TYPE_CHECKING, Any
+
+from . import pages
+from .middleware import ReloadMiddleware, instances
+from .watch import stdlib_dirs
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("reloadmw")
+
+
+class TargetError(ValueError):
+    """The target names nothing that exists: a mistake in the command, not in the code."""
+
+
+class BrokenImport:
+    """The application stand-in while its import fails: a 500 that explains."""
+
+    def __init__(self, target: str, details: str) -> None:
+        self.target = target
+        self.details = details
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return pages.import_error(self.details, environ, start_response)
+
+    def __repr__(self) -> str:
+        return f"<BrokenImport {self.target!r}>"
+
+
+def _traceback_files(error: BaseException) -> list[str]:
+    """The source files named by a traceback (and a SyntaxError), outside the stdlib."""
+    names = [frame.filename for frame in traceback.extract_tb(error.__traceback__)]
+    if isinstance(error, SyntaxError) and error.filename:
+        names.append(error.filename)
+    skip = stdlib_dirs()
+    files = []
+    for name in names:
+        path = os.path.abspath(name)
+        if os.path.isfile(path) and not path.startswith(skip) and path not in files:
+            files.append(path)
+    return files
+
+
+def guarded(
+    target: str, load: Callable[[], WSGIApplication], watch: Iterable[str] = (), **options: Any
+) -> WSGIApplication:
+    """``load()`` the application and wrap it; on failure wrap a BrokenImport instead.
+
+    TargetError passes through. An application that built a ReloadMiddleware
+    of its own while loading (an ini file's ``[filter:reload]``, a module that
+    wraps itself) is returned as it is, not wrapped twice. ``watch`` names
+    more files to watch when the import fails.
+    """
+    built_before = set(instances)
+    try:
+        app = load()
+    except TargetError:
+        raise
+    except Exception as error:
+        details = "".join(traceback.format_exception(error))
+        files = [*watch, *_traceback_files(error)]
+        log.error(
+            "importing %s failed; serving the traceback to local clients until one of "
+            "these files changes: %s\n%s",
+            target,
+            ", ".join(files) or "(none)",
+            details,
+        )
+        extra = [*options.pop("extra_files", ()), *files]
+        return ReloadMiddleware(BrokenImport(target, details), extra_files=extra, **options)
+    if isinstance(app, ReloadMiddleware) or set(instances) - built_before:
+        return app
+    return ReloadMiddleware(app, **options)
+
+
+def _module_missing(error: ModuleNotFoundError, module_name: str) -> bool:
+    """Whether the error is about the target module itself (or a package above it)."""
+    parts = module_name.split(".")
+    return error.name in {".".join(parts[:depth]) for depth in range(1, len(parts) + 1)}
+
+
+def _import_object(target: str) -> WSGIApplication:
+    module_name, _, attribute = target.partition(":")
+    module_name = module_name.strip()
+    if not module_name or not all(part.isidentifier() for part in module_name.split(".")):
+        raise TargetError(f"{target!r} is not 'package.module:callable'")
+    try:
+        found: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if _module_missing(error, module_name):
+            raise TargetError(f"no module named {module_name!r} (from {target!r})") from error
+        raise
+    for part in (attribute.strip() or "application").split("."):
+        found = getattr(found, part)
+    if not callable(found):
+        raise TypeError(f"{target!r} is {found!r}, which is not a WSGI application")
+    return found  # type: ignore[no-any-return]
+
+
+def import_app(target: str, **options: Any) -> WSGIApplication:
+    """Import ``"package.module:callable"`` (default callable ``application``) and wrap it.
+
+    :param target: what to import.
+    :param options: ReloadMiddleware's options.
+
+    If the import raises, the returned middleware serves the traceback to
+    loopback clients (a plain 500 to others), watches the files in the
+    traceback and those of the modules imported meanwhile, and restarts the
+    process when one changes. A target module that does not exist raises
+    ``TargetError`` (a ValueError): that is a mistake in the name.
+    """
+    return guarded(target, lambda: _import_object(target), **options)
+
+
+def _load_file(path: str) -> WSGIApplication:
+    """A ``.py`` or ``.wsgi`` file that defines ``application``, as mod_wsgi loads one."""
+    if not os.path.isfile(path):
+        raise TargetError(f"no file {path!r}")
+    directory = os.path.dirname(path)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)  # its siblings import as they would under mod_wsgi
+    stem = os.path.splitext(os.path.basename(path))[0]
+    name = stem if stem.isidentifier() and stem not in sys.modules else "_reloadmw_target"
+    loader = SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_loader(name, loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    app = getattr(module, "application", None)
+    if not callable(app):
+        raise AttributeError(f"{path} defines no callable 'application'")
+    return app  # type: ignore[no-any-return]
+
+
+def _load_ini(spec: str) -> WSGIApplication:
+    path, _, name = spec.partition("#")
+    if not os.path.isfile(path):
+        raise TargetError(f"no ini file {path!r}")
+    try:
+        from paste.deploy import loadapp
+    except ImportError as error:
+        raise TargetError("config: targets need PasteDeploy (pip install PasteDeploy)") from error
+    return loadapp(f"config:{path}", name=name or "main")  # type: ignore[no-any-return]
+
+
+def load(target: str, **options: Any) -> WSGIApplication:
+    """A ``reloadmw serve`` TARGET, guarded and wrapped (never twice).
+
+    TARGET is ``package.module:callable``; a path to a ``.py`` or ``.wsgi``
+    file that defines ``application``; or ``config:FILE.ini`` (optionally
+    ``#name``) for PasteDeploy.
+    """
+    if target.startswith("config:"):
+        spec = target[len("config:") :]
+        path = os.path.abspath(spec.partition("#")[0])
+        return guarded(target, lambda: _load_ini(os.path.abspath(spec)), [path], **options)
+    if target.endswith((".py", ".wsgi")) or os.sep in target:
+        path = os.path.abspath(target)
+        return guarded(target, lambda: _load_file(path), [path], **options)
+    return guarded(target, lambda: _import_object(target), **options)
