@@ -67,7 +67,7 @@ def test_a_missing_attribute_is_guarded(modules):
 
 @pytest.mark.parametrize("target", ["no_such_module_anywhere:app", "no_such_pkg.sub:app", "a b:c"])
 def test_a_target_that_names_nothing_is_an_error(target):
-    with pytest.raises(TargetError, match="no_such|not 'package.module:callable'"):
+    with pytest.raises(TargetError, match=r"no_such|not 'package\.module:callable'"):
         import_app(target)
 
 
