@@ -358,6 +358,9 @@ def _import_function(spec: str) -> Callable[[list[str]], object]:
 
 def detect(environ: WSGIEnvironment) -> Hook:
     """Choose the hook that fits the server that sent ``environ`` (``hook="auto"``)."""
+    given = environ.get("reloadmw.hook")
+    if isinstance(given, Hook):  # a server that reloadmw runs itself (reloadmw serve)
+        return given
     if "mod_wsgi.process_group" in environ or "mod_wsgi.version" in environ:
         if environ.get("mod_wsgi.process_group"):
             return ModWsgi()
@@ -374,7 +377,9 @@ def detect(environ: WSGIEnvironment) -> Hook:
         # there truncated the response in flight.
         return NoRestart(
             "waitress sends a response after the application's close() returns, so no "
-            "restart from inside it is safe: reloadmw will not restart this process."
+            "restart from inside it is safe: reloadmw will not restart this process. "
+            "`reloadmw serve --server waitress` runs waitress with restarts that keep "
+            "every byte."
         )
     log.warning(
         "no server that reloadmw knows sent this request (SERVER_SOFTWARE=%r): on a code "

@@ -51,7 +51,7 @@ def _traceback_files(error: BaseException) -> list[str]:
     names = [frame.filename for frame in traceback.extract_tb(error.__traceback__)]
     if isinstance(error, SyntaxError) and error.filename:
         names.append(error.filename)
-    skip = stdlib_dirs()
+    skip = (*stdlib_dirs(), os.path.join(os.path.dirname(os.path.abspath(__file__)), ""))
     files = []
     for name in names:
         path = os.path.abspath(name)
@@ -77,7 +77,7 @@ def guarded(
         raise
     except Exception as error:
         details = "".join(traceback.format_exception(error))
-        files = [*watch, *_traceback_files(error)]
+        files = list(dict.fromkeys([*watch, *_traceback_files(error)]))
         log.error(
             "importing %s failed; serving the traceback to local clients until one of "
             "these files changes: %s\n%s",

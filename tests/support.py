@@ -330,7 +330,7 @@ class Server:
                 raise AssertionError(
                     f"server exited with {self.process.returncode}:\n{self.log()}"
                 )
-            return get(self.port, self.ready_path, timeout=5).status < 500
+            return get(self.port, self.ready_path, timeout=5).status > 0  # any answer
 
         wait_for(ready, timeout, what=f"{self.argv[0]} on port {self.port}\n{self.log()}")
 

@@ -1,16 +1,16 @@
 """The example app: edit MESSAGE below, reload the page, and see the change.
 
-Serve it with the README's first command (gunicorn on http://127.0.0.1:8000/).
+Serve it with the README's first command, ``reloadmw serve docs/examples/hello.py``,
+on http://127.0.0.1:8000/. It is a plain WSGI application: ``reloadmw serve``
+wraps it in ReloadMiddleware and starts it afresh when the code changes.
 """
 
 import os
 
-from reloadmw import ReloadMiddleware
-
 MESSAGE = "Hello from reloadmw! Edit MESSAGE in docs/examples/hello.py, then reload this page."
 
 
-def hello_app(environ, start_response):
+def application(environ, start_response):
     body = (
         "<!doctype html><title>reloadmw example</title>"
         f"<h1>{MESSAGE}</h1><p>Served by process {os.getpid()}.</p>"
@@ -20,6 +20,3 @@ def hello_app(environ, start_response):
         [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
     )
     return [body]
-
-
-application = ReloadMiddleware(hello_app)

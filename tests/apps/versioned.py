@@ -4,7 +4,8 @@ The end-to-end tests copy it into a temporary directory (as ``app.py``, or as a
 mod_wsgi script), beside a ``version.py`` that they edit and a ``settings.json``
 that says how to wrap it. Every response names the pid that served it and the
 version it ran, in headers and body. ``/big`` answers 4 MB of known bytes, so a
-truncated response shows; ``/slow?seconds=N`` stays in flight for N seconds.
+truncated response shows, and ``/huge`` 64 MB; ``/slow?seconds=N`` stays in
+flight for N seconds.
 """
 
 import json
@@ -29,6 +30,9 @@ def inner(environ, start_response):
     if path == "/big":
         start_response("200 OK", [*headers, ("Content-Length", str(len(BIG)))])
         return [BIG]
+    if path == "/huge":  # 64 MB, in 4 MB pieces
+        start_response("200 OK", [*headers, ("Content-Length", str(16 * len(BIG)))])
+        return (BIG for _ in range(16))
     if path == "/slow":
         query = parse_qs(environ.get("QUERY_STRING", ""))
         time.sleep(float(query.get("seconds", ["1"])[0]))
@@ -51,3 +55,5 @@ if "options" in SETTINGS:
     application = ReloadMiddleware(inner, **SETTINGS["options"])
     if SETTINGS.get("one_liner"):
         reload_required = application.reload_required
+else:
+    application = inner  # for servers that wrap it themselves (reloadmw serve)

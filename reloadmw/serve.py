@@ -1,0 +1,185 @@
+"""The ``reloadmw serve`` supervisor: it owns the socket, and a server process at a time.
+
+The supervisor binds the listening socket once and keeps it open for its whole
+life, so a connection made during a restart waits in the backlog instead of
+being refused. It starts ``reloadmw.child`` with the socket; when that process
+reports a change, the supervisor starts the next one at once while the old one
+finishes its responses. The supervisor never imports the application: its code
+is never stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+#: How long a stop (Ctrl-C, SIGTERM) may take in all before the rest is killed.
+STOP_TIMEOUT = 4.5
+#: A server process that dies this soon after its start is restarted this much later.
+CRASH_DELAY = 1.0
+
+
+class ServeError(Exception):
+    """A problem to report in one line, with exit status 2."""
+
+
+def say(message: str) -> None:
+    print(f"reloadmw: {message}", file=sys.stderr, flush=True)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        return socket.create_server((host, port), family=family, backlog=128, reuse_port=False)
+    except OSError as error:
+        raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+@dataclass
+class Child:
+    process: subprocess.Popen[bytes]
+    control: Any  # the read end of its report pipe
+    started: float = field(default_factory=time.monotonic)
+    buffer: bytes = b""
+    ready: bool = False
+    handing_over: bool = False
+
+
+class Supervisor:
+    def __init__(self, sock: socket.socket, options: dict[str, Any]) -> None:
+        self.sock = sock
+        self.options = options
+        self.children: dict[int, Child] = {}
+        self.current: Child | None = None
+        self.selector = selectors.DefaultSelector()
+        self.stopping = False
+        self.restart_started: float | None = None
+        self.restart_path = ""
+        self.announced = False
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in str(host) else host
+        self.banner = (
+            f"serving {options['target']} on http://{shown}:{port}/ with {options['server']} "
+            f"(supervisor pid {os.getpid()}); Ctrl-C stops"
+        )
+        self.wake_read, self.wake_write = os.pipe()
+        os.set_blocking(self.wake_write, False)
+        self.selector.register(self.wake_read, selectors.EVENT_READ, None)
+
+    def spawn(self) -> Child:
+        read, write = os.pipe()
+        command = [
+            sys.executable, "-m", "reloadmw.child",
+            str(self.sock.fileno()), str(write), json.dumps(self.options),
+        ]  # fmt: skip
+        process = subprocess.Popen(command, pass_fds=(self.sock.fileno(), write))
+        os.close(write)
+        child = Child(process, os.fdopen(read, "rb", buffering=0))
+        self.children[process.pid] = child
+        self.selector.register(child.control, selectors.EVENT_READ, child)
+        self.current = child
+        return child
+
+    def stop_soon(self, number: int, frame: object) -> None:
+        self.stopping = True
+        with contextlib.suppress(OSError):  # the wake-up pipe is full: it is awake already
+            os.write(self.wake_write, b"x")
+
+    def run(self) -> int:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, self.stop_soon)
+        self.spawn()
+        try:
+            while not self.stopping:
+                for key, _ in self.selector.select(timeout=0.2):
+                    if key.data is None:
+                        os.read(self.wake_read, 64)
+                    else:
+                        status = self.read_reports(key.data)
+                        if status is not None:
+                            return status
+                self.reap()
+            return 0
+        finally:
+            self.stop_all()
+
+    def read_reports(self, child: Child) -> int | None:
+        data = child.control.read(65536)
+        if not data:
+            self.selector.unregister(child.control)
+            child.control.close()
+            return None
+        child.buffer += data
+        *lines, child.buffer = child.buffer.split(b"\n")
+        for line in lines:
+            status = self.handle(child, json.loads(line))
+            if status is not None:
+                return status
+        return None
+
+    def handle(self, child: Child, report: dict[str, Any]) -> int | None:
+        event, pid = report["event"], report["pid"]
+        if event == "error":
+            say(f"error: {report['message']}")
+            return 2
+        if event == "ready":
+            child.ready = True
+            where = f"pid {pid} serving, {report['files']} files watched"
+            if not self.announced:
+                self.announced = True
+                say(self.banner)
+            if self.restart_started is not None:
+                took = time.monotonic() - self.restart_started
+                say(f"restarted in {took:.2f}s after a change in {self.restart_path}: {where}")
+                self.restart_started = None
+            else:
+                say(where)
+        elif event == "restart":
+            changed = report["changed"]
+            child.handing_over = True
+            self.restart_started = time.monotonic()
+            self.restart_path = changed[0] + (
+                f" (+{len(changed) - 1} more)" if changed[1:] else ""
+            )
+            self.spawn()
+        return None
+
+    def reap(self) -> None:
+        for pid, child in list(self.children.items()):
+            status = child.process.poll()
+            if status is None:
+                continue
+            del self.children[pid]
+            if child is self.current and not self.stopping:
+                crashed_early = time.monotonic() - child.started < CRASH_DELAY
+                say(f"pid {pid} exited with status {status}; starting a new server process")
+                if crashed_early:
+                    time.sleep(CRASH_DELAY)
+                self.spawn()
+
+    def stop_all(self) -> None:
+        for child in self.children.values():
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for child in self.children.values():
+            try:
+                child.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+        self.sock.close()
+
+
+def serve(options: dict[str, Any]) -> int:
+    """Run until Ctrl-C or SIGTERM; the exit status."""
+    return Supervisor(listen(options["host"], options["port"]), options).run()
