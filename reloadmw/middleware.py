@@ -67,6 +67,8 @@ class ReloadMiddleware:
         ``"retry"`` checks before GET and HEAD requests and, on a change,
         answers 503 with ``Retry-After: 1`` and a page that reloads itself,
         then restarts: no page from old code, at the cost of one round trip.
+        Under mod_wsgi daemon mode the request replay (``replay``) is the
+        better tool: the same request is answered by the new code.
 
     Every option is checked here: a bad one raises ValueError or TypeError
     naming it and its value.
