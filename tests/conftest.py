@@ -6,12 +6,12 @@ import logging
 import os
 import sys
 import tempfile
-import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from reloadmw.watch import module_file
 from tests import support
 
 
@@ -41,12 +41,8 @@ def modules(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[support.
     finally:
         sys.path.remove(str(workdir))
         for name in set(sys.modules) - before:
-            module_file = (
-                vars(sys.modules[name]).get("__file__")
-                if isinstance(sys.modules[name], types.ModuleType)
-                else None
-            )
-            if isinstance(module_file, str) and module_file.startswith(str(workdir)):
+            path = module_file(sys.modules[name])  # safe with any odd entry
+            if path is not None and path.startswith(str(workdir)):
                 del sys.modules[name]
 
 
