@@ -5,6 +5,18 @@ missing. A file has changed when its state differs from its baseline in any
 way, so a restored older mtime, a replaced inode (an editor's atomic save) and
 a deletion all count.
 
+What that means at the edges (each one tested):
+
+- A touch that changes no content is a change (as for every peer).
+- A file that can no longer be stat'ed (EACCES on a directory above it, a path
+  too long) counts as missing, so as a change; so do a file that became a
+  directory or a dangling symlink, and a symlink whose target was swapped.
+- Two edits within one second that keep the size are told apart by the
+  nanosecond mtime. An edit that restores the exact mtime (to the nanosecond),
+  size and inode is invisible to any stat poll, and so is a chmod alone.
+- mtimes before 1970 or in the future compare like any other.
+- Names that are not UTF-8 and long paths are watched like any other.
+
 The Watcher is not thread-safe: the middleware calls it under one lock.
 """
 
