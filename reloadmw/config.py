@@ -74,17 +74,18 @@ def asinterval(name: str, value: object) -> float:
     return number
 
 
-#: The values of ``on_change``.
-ON_CHANGE = ("restart", "retry")
+#: The values of the options that take one of a few words.
+CHOICES = {"on_change": ("restart", "retry"), "backend": ("stat", "inotify")}
+ON_CHANGE = CHOICES["on_change"]
 
 
 def aschoice(name: str, value: object) -> str:
-    """Read ``on_change``: one of ``ON_CHANGE``."""
-    if isinstance(value, str) and value.strip().lower() in ON_CHANGE:
+    """Read an option that takes one of the words in ``CHOICES[name]``."""
+    choices = CHOICES[name]
+    if isinstance(value, str) and value.strip().lower() in choices:
         return value.strip().lower()
     raise ValueError(
-        f"reloadmw option {name!r}: expected one of {', '.join(map(repr, ON_CHANGE))}, "
-        f"got {value!r}"
+        f"reloadmw option {name!r}: expected one of {', '.join(map(repr, choices))}, got {value!r}"
     )
 
 
@@ -106,6 +107,7 @@ OPTIONS: dict[str, Callable[[str, Any], Any]] = {
     "replay": asbool,
     "syntax_check": asbool,
     "on_change": aschoice,
+    "backend": aschoice,
 }
 
 

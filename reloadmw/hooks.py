@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import siblings, winapi
+from . import native, siblings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -233,9 +233,9 @@ class ApacheSignalParent(Hook):
                 f"ApacheSignalParent library: expected a name or path, got {library!r}"
             )
         valid = (
-            winapi.SIGNAL_PARENT_SHUTDOWN,
-            winapi.SIGNAL_PARENT_RESTART,
-            winapi.SIGNAL_PARENT_RESTART_GRACEFUL,
+            native.SIGNAL_PARENT_SHUTDOWN,
+            native.SIGNAL_PARENT_RESTART,
+            native.SIGNAL_PARENT_RESTART_GRACEFUL,
         )
         if isinstance(signal_type, bool) or signal_type not in valid:
             raise ValueError(
@@ -249,7 +249,7 @@ class ApacheSignalParent(Hook):
     def load(self) -> Callable[[int], None]:
         """Load ``ap_signal_parent``; raises OSError when it is not there."""
         if self._function is None:
-            self._function = winapi.load_signal_parent(self.library)
+            self._function = native.load_signal_parent(self.library)
         return self._function
 
     def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:

@@ -69,6 +69,12 @@ class ReloadMiddleware:
         then restarts: no page from old code, at the cost of one round trip.
         Under mod_wsgi daemon mode the request replay (``replay``) is the
         better tool: the same request is answered by the new code.
+    :param backend: ``"stat"`` (default) stats every watched file at each
+        check; ``"inotify"`` (Linux) reads the kernel's events instead, so a
+        check costs about the same for 50 files or 5,000, with a full stat
+        pass every 10 seconds for file systems that deliver no events (bind
+        mounts, network shares). It falls back to ``"stat"``, with one
+        WARNING, where inotify is missing or its watch limit is reached.
 
     Every option is checked here: a bad one raises ValueError or TypeError
     naming it and its value.
@@ -87,6 +93,7 @@ class ReloadMiddleware:
         replay: bool = True,
         syntax_check: bool = True,
         on_change: str = "restart",
+        backend: str = "stat",
     ) -> None:
         if not callable(app):
             raise TypeError(f"ReloadMiddleware: app must be a WSGI application, got {app!r}")
@@ -100,6 +107,7 @@ class ReloadMiddleware:
         self.replay = config.asbool("replay", replay)
         self.syntax_check = config.asbool("syntax_check", syntax_check)
         self.on_change = config.aschoice("on_change", on_change)
+        self.backend = config.aschoice("backend", backend)
         self.hook: hooks.Hook | None = None
         self._app = hooks.AppInfo()
         self._lock = threading.Lock()
@@ -115,7 +123,7 @@ class ReloadMiddleware:
             self._watcher: Watcher | None = None
             self._deadline = math.inf
             return
-        self._watcher = Watcher(extra, excluded, include_site)
+        self._watcher = Watcher(extra, excluded, include_site, backend=self.backend)
         # The first request takes the slow path once, to choose and prepare the hook.
         self._deadline = -math.inf
         log.info(

@@ -22,31 +22,37 @@ The Watcher is not thread-safe: the middleware calls it under one lock.
 
 from __future__ import annotations
 
+import functools
 import glob
-import importlib.util
+import logging
 import operator
 import os
 import re
-import site
 import sys
-import sysconfig
 import time
-import zipimport
 from collections.abc import Iterable
-from importlib.machinery import ModuleSpec
-from types import ModuleType
+from time import monotonic
 
-State = tuple[int, int, int] | None
+from . import events
+from .sources import (
+    State,
+    bytecode_matches,
+    forget_bytecode,
+    is_importing,
+    is_site_path,
+    library_dirs,
+    maybe_edited_since,
+    module_file,
+)
+
+log = logging.getLogger("reloadmw")
+
+__all__ = ["UNKNOWN", "State", "Watcher", "file_state", "forget_bytecode", "glob_regex"]
+
 
 #: A baseline that equals no state, so the next comparison reports a change.
 UNKNOWN: State = (-1, -1, -1)
 
-#: How far before the previous scan a file's mtime still counts as "maybe edited
-#: after it was imported". File timestamps come from the kernel's coarse clock,
-#: a tick (1-10 ms) behind; file systems that keep whole seconds (FAT keeps two)
-#: round down further.
-FINE_SLACK_NS = 50_000_000
-COARSE_SLACK_NS = 2_000_000_000
 
 _SEPARATORS = "/\\" if os.sep == "\\" else "/"
 _NOT_SEP = f"[^{re.escape(_SEPARATORS)}]"
@@ -110,134 +116,35 @@ def compile_excludes(patterns: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts), re.DOTALL) if parts else None
 
 
-def module_file(module: object) -> str | None:
-    """The file to watch for a module, or None; never imports, never raises.
+#: How often the whole of sys.modules is compared with what was seen, even when
+#: its length is unchanged (a module removed and another imported in between).
+FULL_MODULE_SCAN = 10.0
 
-    Reads the module's ``__dict__`` directly, so lazy modules and modules with
-    a ``__getattr__`` are not triggered, and non-module objects are skipped.
+#: Backends, as accepted by ``backend=``.
+BACKENDS = ("stat", "inotify")
+
+_DIR_FD = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+
+
+def stat_group(directory: str, names: list[str]) -> list[State]:
+    """The states of files in one directory, stat'ed relative to it.
+
+    Relative to an open directory, the kernel resolves one name per file
+    instead of the whole path. The directory is opened for this pass only, so
+    a directory replaced since (a checkout) cannot hide a change.
     """
-    try:
-        if not issubclass(type(module), ModuleType):
-            return None
-        namespace = object.__getattribute__(module, "__dict__")
-        filename = namespace.get("__file__")
-        if not isinstance(filename, str) or not filename:
-            return None
-        loader = namespace.get("__loader__")
-        if issubclass(type(loader), zipimport.zipimporter):
-            # "archive.zip/pkg/mod.py" is no file: the archive is what changes.
-            archive = loader.archive
-            return os.path.abspath(archive) if isinstance(archive, str) else None
-        filename = os.path.abspath(filename)
-        if filename.endswith((".pyc", ".pyo")):
-            try:
-                source = importlib.util.source_from_cache(filename)
-            except ValueError:  # a sourceless .pyc: watch it as it is
-                return filename
-            return source if os.path.exists(source) else filename
-        return filename
-    except Exception:
-        return None
-
-
-def is_importing(module: object) -> bool:
-    """Whether ``module`` is still running its import (it is in sys.modules meanwhile)."""
-    try:
-        if not issubclass(type(module), ModuleType):
-            return False
-        spec = object.__getattribute__(module, "__dict__").get("__spec__")
-        return issubclass(type(spec), ModuleSpec) and getattr(spec, "_initializing", False) is True
-    except Exception:
-        return False
-
-
-def _library_dirs() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(standard library dirs, site-packages dirs), each as given and resolved."""
-    paths = sysconfig.get_paths()
-    stdlib = {paths["stdlib"], paths["platstdlib"]}
-    sites = {paths["purelib"], paths["platlib"]}
-    if hasattr(site, "getsitepackages"):  # missing in some old virtualenvs
-        sites.update(site.getsitepackages())
-    sites.add(site.getusersitepackages())
-
-    def spread(dirs: set[str]) -> tuple[str, ...]:
-        both = {os.path.join(d, "") for d in dirs} | {
-            os.path.join(os.path.realpath(d), "") for d in dirs
-        }
-        return tuple(sorted(both))
-
-    return spread(stdlib), spread(sites)
-
-
-def stdlib_dirs() -> tuple[str, ...]:
-    """The standard library's directories, each as given and resolved."""
-    return _library_dirs()[0]
-
-
-def is_site_path(path: str, site_dirs: tuple[str, ...]) -> bool:
-    parts = path.split(os.sep)
-    return "site-packages" in parts or "dist-packages" in parts or path.startswith(site_dirs)
-
-
-def maybe_edited_since(state: State, since_ns: int) -> bool:
-    """Whether a file's mtime may be later than the wall-clock time ``since_ns``."""
-    if state is None:
-        return False
-    whole_seconds = state[0] % 1_000_000_000 == 0
-    return state[0] >= since_ns - (COARSE_SLACK_NS if whole_seconds else FINE_SLACK_NS)
-
-
-def bytecode_matches(path: str, state: State) -> bool:
-    """Whether the cached bytecode of ``path`` was compiled from the source in ``state``.
-
-    CPython's import checks the same thing: a .pyc records the source's mtime
-    (whole seconds) and size, or a hash of it. A source modified after its
-    .pyc was written is not what the .pyc holds, even within the same second.
-    No .pyc, or one that cannot be read, is no proof.
-    """
-    if state is None:
-        return False
-    try:
-        optimization = sys.flags.optimize or ""
-        cached = importlib.util.cache_from_source(path, optimization=optimization)
-        with open(cached, "rb") as stream:
-            header = stream.read(16)
-            written_ns = os.fstat(stream.fileno()).st_mtime_ns
-        if state[0] > written_ns:
-            return False
-        if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
-            return False
-        if int.from_bytes(header[4:8], "little") & 1:  # hash-based .pyc (PEP 552)
-            with open(path, "rb") as stream:
-                return header[8:16] == importlib.util.source_hash(stream.read())
-        mtime = int.from_bytes(header[8:12], "little")
-        size = int.from_bytes(header[12:16], "little")
-        return mtime == (state[0] // 1_000_000_000) & 0xFFFFFFFF and size == state[1] & 0xFFFFFFFF
-    except Exception:
-        return False
-
-
-def forget_bytecode(paths: Iterable[str]) -> list[tuple[str, OSError]]:
-    """Remove the cached bytecode of changed sources; return what could not be removed.
-
-    CPython trusts a .pyc whose recorded mtime (whole seconds) and size match
-    the source, so an edit in the same second that keeps the size would make
-    the new process import the old code.
-    """
-    failures: list[tuple[str, OSError]] = []
-    for path in paths:
-        if not path.endswith(".py"):
-            continue
-        for optimization in ("", 1, 2):
-            try:
-                os.unlink(importlib.util.cache_from_source(path, optimization=optimization))
-            except FileNotFoundError:
-                pass
-            except NotImplementedError:  # no bytecode cache on this implementation
-                return failures
-            except OSError as error:
-                failures.append((path, error))
-    return failures
+    if _DIR_FD:
+        try:
+            descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            return [None] * len(names)
+        try:
+            return list(map(_state_of, map(functools.partial(os.stat, dir_fd=descriptor), names)))
+        except (OSError, ValueError):
+            pass  # one of them is gone: that is a change; state them one by one
+        finally:
+            os.close(descriptor)
+    return [file_state(os.path.join(directory, name)) for name in names]
 
 
 class Watcher:
@@ -250,6 +157,10 @@ class Watcher:
         pattern matches at any depth.
     :param include_site_packages: also watch modules from site-packages and
         dist-packages. The standard library is never watched.
+    :param backend: ``"stat"`` stats every file at each check; ``"inotify"``
+        (Linux) stats only the files that the kernel's events name, and every
+        file every ``full_period`` seconds; it falls back to ``"stat"``, with
+        one WARNING, where inotify is missing or its watch limit is reached.
     """
 
     def __init__(
@@ -257,18 +168,28 @@ class Watcher:
         extra_files: Iterable[str] = (),
         exclude: Iterable[str] = (),
         include_site_packages: bool = False,
+        backend: str = "stat",
+        full_period: float = 10.0,
     ) -> None:
         self._excluded = compile_excludes(exclude)
         self._include_site = include_site_packages
-        self._stdlib_dirs, self._site_dirs = _library_dirs()
+        self._stdlib_dirs, self._site_dirs = library_dirs()
         self._states: dict[str, State] = {}
         self._seen_modules: set[str] = set()
+        self._modules_count = -1  # len(sys.modules) at the last full scan
+        self._next_module_scan = 0.0
         self._importing: dict[str, int] = {}
         self._globs: list[str] = []
-        self._split_size = -1  # len(self._states) when the lists below were built
-        self._present_paths: list[str] = []
-        self._present_states: list[State] = []
-        self._absent: list[str] = []
+        self._groups_size = -1  # len(self._states) when the groups below were built
+        self._groups: list[tuple[str, list[str], list[str]]] = []  # dir, names, paths
+        self._baseline: list[State] = []
+        self._suspects: set[str] = set()  # paths that a full pass must look at
+        self._events: events.Inotify | None = None
+        if backend == "inotify":
+            try:
+                self._events = events.Inotify(full_period)
+            except events.Unavailable as error:
+                log.warning("%s; checking with stat instead", error)
         # Wall-clock time of the last sys.modules scan: a module found later was
         # imported after it, so an mtime past it may be an edit after the import.
         self._scanned_ns = time.time_ns()
@@ -276,7 +197,7 @@ class Watcher:
             if glob.has_magic(entry):
                 self._globs.append(entry)
             elif self._wanted(entry):
-                self._states[entry] = file_state(entry)
+                self._add(entry, file_state(entry))
         self._adopt_globs()
         self.adopt_modules(late=False)
 
@@ -288,6 +209,11 @@ class Watcher:
         """Every watched path."""
         return list(self._states)
 
+    @property
+    def backend(self) -> str:
+        """The backend in use: ``"inotify"`` or ``"stat"``."""
+        return "inotify" if self._events is not None else "stat"
+
     def _wanted(self, path: str) -> bool:
         return self._excluded is None or self._excluded.fullmatch(path) is None
 
@@ -295,6 +221,18 @@ class Watcher:
         if is_site_path(path, self._site_dirs):
             return self._include_site
         return not path.startswith(self._stdlib_dirs)
+
+    def _add(self, path: str, state: State) -> None:
+        self._states[path] = state
+        if state is None or state == UNKNOWN:
+            self._suspects.add(path)
+        if self._events is not None:
+            try:
+                self._events.watch(path)
+            except events.Unavailable as error:
+                log.warning("%s; checking with stat instead", error)
+                self._events.close()
+                self._events = None
 
     def adopt_modules(self, late: bool = True) -> int:
         """Start watching the files of modules imported since the last scan.
@@ -306,10 +244,18 @@ class Watcher:
         first imported after an edit can so cost one needless restart, never
         a missed one. Returns how many files were added.
         """
+        if (
+            len(sys.modules) == self._modules_count
+            and not self._importing
+            and monotonic() < self._next_module_scan
+        ):
+            return 0  # nothing imported since the last scan
         since = self._scanned_ns
         self._scanned_ns = time.time_ns()
         # dict.copy() runs without releasing the GIL: safe while other threads import.
         modules = sys.modules.copy()
+        self._modules_count = len(modules)
+        self._next_module_scan = monotonic() + FULL_MODULE_SCAN
         new_names = modules.keys() - self._seen_modules
         added = 0
         for name in new_names:
@@ -334,7 +280,7 @@ class Watcher:
                 and not bytecode_matches(path, state)
             ):
                 state = UNKNOWN
-            self._states[path] = state
+            self._add(path, state)
             added += 1
         return added
 
@@ -345,33 +291,49 @@ class Watcher:
                     continue
                 state = file_state(path)
                 if state is not None and not os.path.isdir(path):
-                    self._states[path] = state
+                    self._add(path, state)
 
-    def _split(self) -> tuple[list[str], list[State], list[str]]:
-        """(paths that existed, their states, paths that were missing), rebuilt on change."""
-        if self._split_size != len(self._states):
-            present = [(p, s) for p, s in self._states.items() if s is not None]
-            self._present_paths = [p for p, _ in present]
-            self._present_states = [s for _, s in present]
-            self._absent = [p for p, s in self._states.items() if s is None]
-            self._split_size = len(self._states)
-        return self._present_paths, self._present_states, self._absent
+    def _grouped(self) -> tuple[list[tuple[str, list[str], list[str]]], list[State]]:
+        """The files by directory, and their baselines in the same order."""
+        if self._groups_size != len(self._states):
+            by_directory: dict[str, tuple[list[str], list[str]]] = {}
+            for path in self._states:
+                directory, name = os.path.split(path)
+                names, paths = by_directory.setdefault(directory, ([], []))
+                names.append(name)
+                paths.append(path)
+            self._groups = [(d, names, paths) for d, (names, paths) in by_directory.items()]
+            self._baseline = [self._states[p] for _, _, paths in self._groups for p in paths]
+            self._groups_size = len(self._states)
+        return self._groups, self._baseline
+
+    def _full_pass(self) -> list[str]:
+        groups, baseline = self._grouped()
+        current: list[State] = []
+        for directory, names, _ in groups:
+            current.extend(stat_group(directory, names))
+        if current == baseline:  # one comparison, in C
+            return []
+        paths = (path for _, _, group in groups for path in group)
+        return [p for p, old, new in zip(paths, baseline, current, strict=True) if new != old]
 
     def check(self) -> list[str]:
         """Adopt new modules and glob matches, then return the paths that changed."""
         self.adopt_modules()
         if self._globs:
             self._adopt_globs()
-        paths, states, absent = self._split()
-        current: list[State]
-        try:
-            # map() and the list comparison run in C: a Python loop would cost more
-            # per file than os.stat itself, so it is kept for the rare case.
-            current = list(map(_state_of, map(os.stat, paths)))
-        except (OSError, ValueError):  # a file went missing: that is a change
-            current = [file_state(path) for path in paths]
-        changed = []
-        if current != states:
-            changed = [p for p, old, new in zip(paths, states, current, strict=True) if new != old]
-        changed.extend(path for path in absent if file_state(path) is not None)
-        return changed
+        dirty = self._events.dirty() if self._events is not None else None
+        if dirty is None:
+            return self._full_pass()
+        states = self._states
+        return [
+            path
+            for path in dirty | self._suspects
+            if path in states and file_state(path) != states[path]
+        ]
+
+    def close(self) -> None:
+        """Release the inotify descriptor, if any."""
+        if self._events is not None:
+            self._events.close()
+            self._events = None

@@ -38,7 +38,8 @@ def test_unreadable_file_stat_fails(target, monkeypatch):
     real_stat = os.stat
 
     def denied(path, *args, **kwargs):
-        if os.fspath(path) == os.fspath(target):
+        relative = kwargs.get("dir_fd") is not None and os.fspath(path) == target.name
+        if relative or os.fspath(path) == os.fspath(target):
             raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
         return real_stat(path, *args, **kwargs)
 

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reloadmw.watch import Watcher, module_file
+from reloadmw.sources import module_file
+from reloadmw.watch import Watcher
 from tests.support import write
 
 SETTINGS = settings(

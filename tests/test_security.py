@@ -74,13 +74,21 @@ class FileAccess:
                 self.paths.add(os.fspath(file))
             return real_open(file, *args, **kwargs)
 
-        def recording_stat(path, *args, **kwargs):
+        def recording_stat(path, *args, dir_fd=None, **kwargs):
             if self.recording and isinstance(path, (str, os.PathLike)):
-                self.paths.add(os.fspath(path))
-            return real_stat(path, *args, **kwargs)
+                where = os.readlink(f"/proc/self/fd/{dir_fd}") if dir_fd is not None else ""
+                self.paths.add(os.path.join(where, os.fspath(path)))
+            return real_stat(path, *args, dir_fd=dir_fd, **kwargs)
 
+        def recording_os_open(path, *args, **kwargs):
+            if self.recording:
+                self.paths.add(os.fspath(path))
+            return real_os_open(path, *args, **kwargs)
+
+        real_os_open = os.open
         monkeypatch.setattr(builtins, "open", recording_open)
         monkeypatch.setattr(os, "stat", recording_stat)
+        monkeypatch.setattr(os, "open", recording_os_open)
 
 
 @pytest.mark.parametrize("on_change", ["restart", "retry"])
@@ -90,6 +98,7 @@ def test_no_request_restarts_or_reads_a_file_it_names(modules, monkeypatch, reco
     middleware = ReloadMiddleware(app, interval=0, hook=recorder, on_change=on_change)
     allowed = set(middleware.watched_files)
     allowed |= {importlib.util.cache_from_source(p) for p in allowed if p.endswith(".py")}
+    allowed |= {os.path.dirname(p) for p in allowed}  # opened to stat what is inside
     access = FileAccess(monkeypatch)
 
     @FUZZ

@@ -15,8 +15,9 @@ import zipfile
 
 import pytest
 
-from reloadmw import watch
-from reloadmw.watch import Watcher, glob_regex, module_file
+from reloadmw import sources, watch
+from reloadmw.sources import module_file
+from reloadmw.watch import Watcher, glob_regex
 from tests.support import require_executable, write
 
 
@@ -281,7 +282,7 @@ def test_forget_bytecode_removes_every_optimization_level(modules):
         os.makedirs(os.path.dirname(name), exist_ok=True)
         with open(name, "wb"):
             pass
-    assert watch.forget_bytecode([str(path), "/no/such/file.py", "/some/data.json"]) == []
+    assert sources.forget_bytecode([str(path), "/no/such/file.py", "/some/data.json"]) == []
     assert not any(os.path.exists(name) for name in cached)
 
 
@@ -289,8 +290,8 @@ def test_bytecode_matches_reads_the_pyc_header(modules):
     path = modules("header_mod")
     importlib.import_module("header_mod")
     state = watch.file_state(str(path))
-    assert watch.bytecode_matches(str(path), state)
-    assert not watch.bytecode_matches(str(path), (state[0] + 10**9, state[1], state[2]))
-    assert not watch.bytecode_matches(str(path), (state[0], state[1] + 1, state[2]))
-    assert not watch.bytecode_matches(str(path), None)
-    assert not watch.bytecode_matches(str(path.with_name("missing.py")), state)
+    assert sources.bytecode_matches(str(path), state)
+    assert not sources.bytecode_matches(str(path), (state[0] + 10**9, state[1], state[2]))
+    assert not sources.bytecode_matches(str(path), (state[0], state[1] + 1, state[2]))
+    assert not sources.bytecode_matches(str(path), None)
+    assert not sources.bytecode_matches(str(path.with_name("missing.py")), state)

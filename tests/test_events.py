@@ -1,0 +1,144 @@
+"""The inotify backend: events name the files to stat; full passes cover what they miss."""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import logging
+import os
+import shutil
+
+import pytest
+
+from reloadmw import ReloadMiddleware, events, native
+from reloadmw.watch import Watcher
+from tests.support import write
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "conf").mkdir()
+    return [write(tmp_path / "conf" / f"f{n}.cfg", f"{n}\n") for n in range(3)]
+
+
+def inotify(paths, **options) -> Watcher:
+    watcher = Watcher(extra_files=[str(p) for p in paths], backend="inotify", **options)
+    assert watcher.backend == "inotify"
+    return watcher
+
+
+def test_an_edit_is_found_through_events(tree):
+    watcher = inotify(tree)
+    assert watcher.check() == []
+    write(tree[1], "changed\n")
+    assert watcher.check() == [str(tree[1])]
+
+
+@pytest.mark.parametrize("operation", ["atomic-save", "delete", "touch", "recreate"])
+def test_other_kinds_of_change(tree, operation):
+    watcher = inotify(tree)
+    target = tree[0]
+    if operation == "atomic-save":
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text("new\n")
+        os.replace(temporary, target)
+    elif operation == "delete":
+        target.unlink()
+    elif operation == "touch":
+        os.utime(target, ns=(0, target.stat().st_mtime_ns + 1))
+    else:
+        target.unlink()
+        target.write_text("0\n")
+    assert watcher.check() == [str(target)]
+
+
+def test_unwatched_neighbours_are_ignored(tree):
+    watcher = inotify(tree)
+    write(tree[0].parent / "editor.swp", "x")
+    assert watcher.check() == []
+
+
+def test_a_missing_explicit_file_that_appears(tmp_path):
+    later = tmp_path / "local.ini"
+    watcher = inotify([later])
+    later.write_text("[x]\n")
+    assert watcher.check() == [str(later)]
+
+
+def test_a_module_imported_later_is_watched_too(modules, tmp_path):
+    watcher = Watcher(backend="inotify")
+    path = modules("evented_view", "VERSION = 1\n")
+    importlib.import_module("evented_view")
+    assert watcher.check() == []
+    write(path, "VERSION = 22\n")
+    assert watcher.check() == [str(path)]
+
+
+def test_a_replaced_directory_is_watched_again(tree):
+    watcher = inotify(tree)
+    directory = tree[0].parent
+    shutil.rmtree(directory)
+    assert sorted(watcher.check()) == sorted(map(str, tree))  # a full pass
+    directory.mkdir()
+    for number, path in enumerate(tree):
+        write(path, f"{number}\n")
+    assert sorted(watcher.check()) == sorted(map(str, tree))  # still differ from the baseline
+
+
+def test_changes_without_events_are_found_by_the_periodic_full_pass(tree, monkeypatch):
+    """A bind mount changed from another host delivers no events."""
+    watcher = inotify(tree, full_period=3600)
+    real_read = os.read
+
+    def no_events(descriptor, size):
+        if descriptor == watcher._events._fd:
+            raise BlockingIOError
+        return real_read(descriptor, size)
+
+    monkeypatch.setattr(os, "read", no_events)
+    write(tree[2], "changed elsewhere\n")
+    assert watcher.check() == []  # no events, no full pass due yet
+    watcher._events.full_period = 0
+    assert watcher.check() == [str(tree[2])]
+
+
+def test_no_inotify_falls_back_to_stat_with_one_warning(tree, monkeypatch, caplog):
+    def missing(*args):
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(native, "inotify_init", missing)
+    watcher = Watcher(extra_files=[str(p) for p in tree], backend="inotify")
+    assert watcher.backend == "stat"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "inotify is not available" in warnings[0]
+    write(tree[0], "changed\n")
+    assert watcher.check() == [str(tree[0])]
+
+
+def test_the_watch_limit_falls_back_to_stat_with_one_warning(tree, monkeypatch, caplog):
+    def limit(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(native, "inotify_add_watch", limit)
+    watcher = Watcher(extra_files=[str(p) for p in tree], backend="inotify")
+    assert watcher.backend == "stat"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "watch limit" in warnings[0]
+    write(tree[0], "changed\n")
+    assert watcher.check() == [str(tree[0])]
+
+
+def test_the_middleware_option(tree, recorder):
+    middleware = ReloadMiddleware(
+        lambda e, s: [], interval=0, hook=recorder, backend="inotify",
+        extra_files=[str(p) for p in tree],
+    )  # fmt: skip
+    assert middleware._watcher.backend == "inotify"
+    with pytest.raises(ValueError, match=r"'backend'.*'stat', 'inotify'.*'fanotify'"):
+        ReloadMiddleware(lambda e, s: [], backend="fanotify")
+
+
+def test_unavailable_is_reported_for_a_closed_descriptor():
+    assert issubclass(events.Unavailable, Exception)
