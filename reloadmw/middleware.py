@@ -145,7 +145,13 @@ class ReloadMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if monotonic() < self._deadline:
-            return self._call_app(environ, start_response)
+            # The fast path, inlined: a method call here would cost more than the rest.
+            count = len(_modules)
+            try:
+                return self.app(environ, start_response)
+            finally:
+                if len(_modules) != count:
+                    self._adopt_modules()
         return self._call_slowly(environ, start_response)
 
     def _call_app(

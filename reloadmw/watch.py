@@ -123,30 +123,39 @@ FULL_MODULE_SCAN = 10.0
 BACKENDS = ("stat", "inotify")
 
 _DIR_FD = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+#: Directories with fewer watched files are stat'ed by whole path: opening and
+#: closing the directory costs two system calls, which a few files do not repay.
+DIR_FD_GROUP = 8
 
 
-def stat_group(directory: str, names: list[str]) -> list[State]:
+def stat_directory(directory: str, names: list[str]) -> list[State]:
     """The states of files in one directory, stat'ed relative to it.
 
     Relative to an open directory, the kernel resolves one name per file
     instead of the whole path. The directory is opened for this pass only, so
     a directory replaced since (a checkout) cannot hide a change.
     """
-    if _DIR_FD:
-        try:
-            descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except OSError:
-            return [None] * len(names)
-        stat = os.stat
-        try:
-            # A comprehension, not functools.partial: partial builds a keyword
-            # dict on every call, which costs more here than the path walk saves.
-            return list(map(_state_of, [stat(name, dir_fd=descriptor) for name in names]))
-        except (OSError, ValueError):
-            pass  # one of them is gone: that is a change; state them one by one
-        finally:
-            os.close(descriptor)
-    return [file_state(os.path.join(directory, name)) for name in names]
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return [None] * len(names)
+    stat = os.stat
+    try:
+        # A comprehension, not functools.partial: partial builds a keyword dict
+        # on every call, which costs more here than the path walk saves.
+        return list(map(_state_of, [stat(name, dir_fd=descriptor) for name in names]))
+    except (OSError, ValueError):  # one of them is gone: that is a change
+        return [file_state(os.path.join(directory, name)) for name in names]
+    finally:
+        os.close(descriptor)
+
+
+def stat_paths(paths: list[str]) -> list[State]:
+    """The states of files by whole path."""
+    try:
+        return list(map(_state_of, map(os.stat, paths)))
+    except (OSError, ValueError):  # one of them is gone: that is a change
+        return [file_state(path) for path in paths]
 
 
 class Watcher:
@@ -183,7 +192,9 @@ class Watcher:
         self._importing: dict[str, int] = {}
         self._globs: list[str] = []
         self._groups_size = -1  # len(self._states) when the groups below were built
-        self._groups: list[tuple[str, list[str], list[str]]] = []  # dir, names, paths
+        self._groups: list[tuple[str, list[str]]] = []  # directory, names
+        self._loose: list[str] = []
+        self._order: list[str] = []
         self._baseline: list[State] = []
         self._suspects: set[str] = set()  # paths that a full pass must look at
         self._events: events.Inotify | None = None
@@ -295,29 +306,40 @@ class Watcher:
                 if state is not None and not os.path.isdir(path):
                     self._add(path, state)
 
-    def _grouped(self) -> tuple[list[tuple[str, list[str], list[str]]], list[State]]:
-        """The files by directory, and their baselines in the same order."""
+    def _grouped(self) -> tuple[list[tuple[str, list[str]]], list[str], list[State]]:
+        """(directories with many files and their names, the other paths, the baselines).
+
+        The baselines come in the order in which a full pass stats the files.
+        """
         if self._groups_size != len(self._states):
-            by_directory: dict[str, tuple[list[str], list[str]]] = {}
+            by_directory: dict[str, list[str]] = {}
             for path in self._states:
-                directory, name = os.path.split(path)
-                names, paths = by_directory.setdefault(directory, ([], []))
-                names.append(name)
-                paths.append(path)
-            self._groups = [(d, names, paths) for d, (names, paths) in by_directory.items()]
-            self._baseline = [self._states[p] for _, _, paths in self._groups for p in paths]
+                by_directory.setdefault(os.path.dirname(path), []).append(path)
+            self._groups, self._loose = [], []
+            order: list[str] = []
+            for directory, paths in by_directory.items():
+                if _DIR_FD and len(paths) >= DIR_FD_GROUP:
+                    self._groups.append((directory, [os.path.basename(p) for p in paths]))
+                    order.extend(paths)
+                else:
+                    self._loose.extend(paths)
+            order.extend(self._loose)
+            self._order = order
+            self._baseline = [self._states[p] for p in order]
             self._groups_size = len(self._states)
-        return self._groups, self._baseline
+        return self._groups, self._loose, self._baseline
 
     def _full_pass(self) -> list[str]:
-        groups, baseline = self._grouped()
+        groups, loose, baseline = self._grouped()
         current: list[State] = []
-        for directory, names, _ in groups:
-            current.extend(stat_group(directory, names))
+        for directory, names in groups:
+            current.extend(stat_directory(directory, names))
+        current.extend(stat_paths(loose))
         if current == baseline:  # one comparison, in C
             return []
-        paths = (path for _, _, group in groups for path in group)
-        return [p for p, old, new in zip(paths, baseline, current, strict=True) if new != old]
+        return [
+            p for p, old, new in zip(self._order, baseline, current, strict=True) if new != old
+        ]
 
     def check(self) -> list[str]:
         """Adopt new modules and glob matches, then return the paths that changed."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.benchmarks import check, fastpath
+from tests.benchmarks import check, django_app, fastpath
+from tests.benchmarks.__main__ import in_fresh_interpreter
 
 
 def test_fast_path_benchmark_runs():
@@ -10,6 +11,16 @@ def test_fast_path_benchmark_runs():
     assert len(fastpath.report(timings)) == 7
 
 
-def test_check_benchmark_runs():
-    timings = check.run(60, rounds=1)
-    assert "60 modules" in "\n".join(check.report(60, timings))
+def test_check_benchmark_runs_every_contender():
+    result = in_fresh_interpreter("tests.benchmarks.check", 60, 1)
+    lines = check.report(result)
+    assert "60 generated modules" in lines[0]
+    names = [row["name"] for row in result["rows"]]
+    assert names[:3] == ["floor: os.stat loop", "reloadmw (stat)", "reloadmw (inotify)"]
+    assert len(names) == 8
+
+
+def test_django_benchmark_runs():
+    result = in_fresh_interpreter("tests.benchmarks.django_app", 1)
+    assert result["reloadmw_files"] > 0
+    assert "cheaper" in django_app.report(result)[-1]

@@ -92,7 +92,9 @@ def test_filter_app_section(tmp_path):
 
 
 def test_unknown_key_fails_at_load_time_listing_the_valid_ones(tmp_path):
-    with pytest.raises(ValueError, match=r"'intervall'.*valid options are: backend, enabled, exclude"):
+    with pytest.raises(
+        ValueError, match=r"'intervall'.*valid options are: backend, enabled, exclude"
+    ):
         load(tmp_path, PIPELINE + "intervall = 1\n")
 
 

@@ -106,7 +106,10 @@ def contenders(count: int) -> tuple[dict[str, Callable[[], object]], dict[str, i
                 continue
 
     gunicorn_pass()
-    checks["gunicorn Reloader"], files["gunicorn Reloader"] = gunicorn_pass, len(reloader.get_files())
+    checks["gunicorn Reloader"], files["gunicorn Reloader"] = (
+        gunicorn_pass,
+        len(reloader.get_files()),
+    )
     return checks, files
 
 
