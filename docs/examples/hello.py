@@ -20,3 +20,8 @@ def application(environ, start_response):
         [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
     )
     return [body]
+
+
+def app_factory(global_conf, **local_conf):
+    """For PasteDeploy: ``use = call:hello:app_factory`` (see development.ini)."""
+    return application

@@ -51,18 +51,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 APP_FILES = {
     "__init__.py": "",
-    "apps.py": "from django.apps import AppConfig\n\nclass Config(AppConfig):\n    name = '{app}'\n",
+    "apps.py": (
+        "from django.apps import AppConfig\n\n"
+        "class Config(AppConfig):\n    name = '{app}'\n"
+    ),
     "models.py": (
         "from django.db import models\n\n"
         "class Item(models.Model):\n    title = models.CharField(max_length=100)\n"
         "    created = models.DateTimeField(auto_now_add=True)\n"
     ),
-    "admin.py": "from django.contrib import admin\nfrom .models import Item\n\nadmin.site.register(Item)\n",
+    "admin.py": (
+        "from django.contrib import admin\nfrom .models import Item\n\n"
+        "admin.site.register(Item)\n"
+    ),
     "views.py": (
         "from django.http import HttpResponse\n\n"
         "def index(request):\n    return HttpResponse('{app}')\n"
     ),
-    "urls.py": "from django.urls import path\nfrom . import views\n\nurlpatterns = [path('', views.index)]\n",
+    "urls.py": (
+        "from django.urls import path\nfrom . import views\n\n"
+        "urlpatterns = [path('', views.index)]\n"
+    ),
 }
 
 URLS = """

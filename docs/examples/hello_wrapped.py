@@ -1,0 +1,7 @@
+"""The example app, wrapped in its own module: for gunicorn, uWSGI and waitress."""
+
+from hello import application as hello_application
+
+from reloadmw import ReloadMiddleware
+
+application = ReloadMiddleware(hello_application)
