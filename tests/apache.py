@@ -39,6 +39,10 @@ ServerLimit 4
 ThreadsPerChild 25
 MaxRequestWorkers 100
 WSGISocketPrefix "{root}/wsgi"
+{site}
+"""
+
+SITE = """\
 {mode}
 WSGIScriptAlias / "{app}/{script}"
 <Directory "{app}">
@@ -110,7 +114,9 @@ class Apache(support.Server):
         daemon: bool = True,
         processes: int = 1,
         threads: int = 8,
+        site: str | None = None,
     ) -> None:
+        """``site``, when given, replaces the generated mod_wsgi directives (a doc's example)."""
         port = support.free_port()
         root.mkdir(mode=0o755, exist_ok=True)
         path = f"{shared_site()}:{app}"
@@ -119,10 +125,10 @@ class Apache(support.Server):
             if daemon
             else EMBEDDED.format(path=path)
         )
+        if site is None:
+            site = SITE.format(mode=mode, app=app, script=script)
         config = root / "httpd.conf"
-        config.write_text(
-            CONFIG.format(root=root, port=port, modules=MODULES, mode=mode, app=app, script=script)
-        )
+        config.write_text(CONFIG.format(root=root, port=port, modules=MODULES, site=site))
         super().__init__(
             [apache_binary(), "-f", str(config), "-DFOREGROUND"],
             port=port,

@@ -15,10 +15,12 @@ apt_install() {
 
 # gcc: the tests build a stand-in for Apache's libhttpd and a C extension module.
 # Apache with Debian's mod_wsgi: the end-to-end tests of daemon and embedded mode.
+# graphviz: the docs build renders a diagram with it.
 missing=()
 command -v gcc >/dev/null || missing+=(gcc)
 command -v apache2 >/dev/null || missing+=(apache2-bin)
 [ -e /usr/lib/apache2/modules/mod_wsgi.so ] || missing+=(libapache2-mod-wsgi-py3)
+command -v dot >/dev/null || missing+=(graphviz)  # the docs' diagram
 if [ ${#missing[@]} -gt 0 ]; then
     apt_install "${missing[@]}"
 fi

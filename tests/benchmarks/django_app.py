@@ -52,8 +52,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 APP_FILES = {
     "__init__.py": "",
     "apps.py": (
-        "from django.apps import AppConfig\n\n"
-        "class Config(AppConfig):\n    name = '{app}'\n"
+        "from django.apps import AppConfig\n\nclass Config(AppConfig):\n    name = '{app}'\n"
     ),
     "models.py": (
         "from django.db import models\n\n"
@@ -61,8 +60,7 @@ APP_FILES = {
         "    created = models.DateTimeField(auto_now_add=True)\n"
     ),
     "admin.py": (
-        "from django.contrib import admin\nfrom .models import Item\n\n"
-        "admin.site.register(Item)\n"
+        "from django.contrib import admin\nfrom .models import Item\n\nadmin.site.register(Item)\n"
     ),
     "views.py": (
         "from django.http import HttpResponse\n\n"
