@@ -288,6 +288,35 @@ def load_while_editing(
     return report
 
 
+#: The versioned app behind reloadmw in a PasteDeploy pipeline, with a relative extra file.
+PASTE_PIPELINE = """\
+[pipeline:main]
+pipeline = reload app
+
+[filter:reload]
+use = egg:reloadmw
+interval = {interval}
+extra_files = templates/page.html
+
+[app:app]
+use = call:app:app_factory
+"""
+
+
+def template_edit_restarts(
+    server: Server, template: Path, old_pids: set[str], interval: float
+) -> None:
+    """Editing the ini's relative extra file brings a new process, and says why."""
+    write(template, "<p>2</p>")
+    time.sleep(interval + 0.1)
+    wait_for(
+        lambda: get(server.port).headers["X-Pid"] not in old_pids,
+        interval + 3,
+        what="a new process after the template edit",
+    )
+    assert f"change detected in {template}" in server.log()
+
+
 class Server:
     """A server process on 127.0.0.1, stopped by its own pid."""
 

@@ -14,19 +14,6 @@ pytestmark = pytest.mark.server
 
 INTERVAL = 0.5
 
-PASTE_INI = """\
-[pipeline:main]
-pipeline = reload app
-
-[filter:reload]
-use = egg:reloadmw
-interval = {interval}
-extra_files = templates/page.html
-
-[app:app]
-use = call:app:app_factory
-"""
-
 
 @pytest.fixture
 def gunicorn(workdir, server_factory):
@@ -104,18 +91,11 @@ def test_preload_warns_that_new_workers_run_old_code(workdir, gunicorn):
 
 def test_paste_ini_pipeline_with_a_relative_extra_file(workdir, gunicorn):
     version = support.install_versioned_app(workdir, "app.py", None)
-    (workdir / "site.ini").write_text(PASTE_INI.format(interval=INTERVAL))
+    (workdir / "site.ini").write_text(support.PASTE_PIPELINE.format(interval=INTERVAL))
     template = support.write(workdir / "templates" / "page.html", "<p>1</p>")
     server = gunicorn("--paste", str(workdir / "site.ini"))
     old_pids = support.wait_for_workers(workdir / "ready", 2)
-    support.write(template, "<p>2</p>")
-    time.sleep(INTERVAL + 0.1)
-    support.wait_for(
-        lambda: support.get(server.port).headers["X-Pid"] not in old_pids,
-        INTERVAL + 3,
-        what="a new worker after the template edit",
-    )
-    assert f"change detected in {template}" in server.log()
+    support.template_edit_restarts(server, template, old_pids, INTERVAL)
     outcome = support.edit_and_watch(server.port, version, 2, interval=INTERVAL, budget=3)
     assert outcome.in_flight.headers["X-Version"] == "1"
 

@@ -125,19 +125,6 @@ def test_embedded_mode_warns_once_and_keeps_serving(workdir, apache):
     assert first.status == 200
 
 
-PASTE_INI = """\
-[pipeline:main]
-pipeline = reload app
-
-[filter:reload]
-use = egg:reloadmw
-interval = {interval}
-extra_files = templates/page.html
-
-[app:app]
-use = call:app:app_factory
-"""
-
 PASTE_SCRIPT = """\
 import os
 from paste.deploy import loadapp
@@ -148,7 +135,7 @@ application = loadapp("config:" + os.path.join(os.path.dirname(__file__), "site.
 
 def test_paste_pipeline_loaded_by_a_wsgi_script(workdir, apache):
     version = support.install_versioned_app(workdir, "app.py", None)
-    (workdir / "site.ini").write_text(PASTE_INI.format(interval=INTERVAL))
+    (workdir / "site.ini").write_text(support.PASTE_PIPELINE.format(interval=INTERVAL))
     (workdir / "paste.wsgi").write_text(PASTE_SCRIPT)
     template = support.write(workdir / "templates" / "page.html", "<p>1</p>")
     for path in (workdir / "site.ini", workdir / "paste.wsgi"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sysconfig
-import time
 
 import pytest
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.server
 
 INTERVAL = 0.5
 
-PASTE_INI = """\
+UWSGI_SECTION = """\
 [uwsgi]
 http-socket = 127.0.0.1:{port}
 master = true
@@ -24,16 +23,6 @@ lazy-apps = true
 chdir = {directory}
 pythonpath = {directory}
 
-[pipeline:main]
-pipeline = reload app
-
-[filter:reload]
-use = egg:reloadmw
-interval = {interval}
-extra_files = templates/page.html
-
-[app:app]
-use = call:app:app_factory
 """
 
 
@@ -94,18 +83,14 @@ def test_ini_paste_with_a_relative_extra_file(workdir, uwsgi):
     version = support.install_versioned_app(workdir, "app.py", None)
     port = support.free_port()
     ini = workdir / "site.ini"
-    ini.write_text(PASTE_INI.format(port=port, directory=workdir, interval=INTERVAL))
+    ini.write_text(
+        UWSGI_SECTION.format(port=port, directory=workdir)
+        + support.PASTE_PIPELINE.format(interval=INTERVAL)
+    )
     template = support.write(workdir / "templates" / "page.html", "<p>1</p>")
     server = uwsgi("--ini-paste", str(ini), port=port)
     old_pids = support.wait_for_workers(workdir / "ready", 2)
-    support.write(template, "<p>2</p>")
-    time.sleep(INTERVAL + 0.1)
-    support.wait_for(
-        lambda: support.get(server.port).headers["X-Pid"] not in old_pids,
-        INTERVAL + 3,
-        what="a new worker after the template edit",
-    )
-    assert f"change detected in {template}" in server.log()
+    support.template_edit_restarts(server, template, old_pids, INTERVAL)
     outcome = support.edit_and_watch(server.port, version, 2, interval=INTERVAL, budget=3)
     assert outcome.in_flight.headers["X-Version"] == "1"
     assert server.log().count(RELOADED_SERVER) == 2  # the template, then version.py
