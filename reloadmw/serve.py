@@ -107,7 +107,9 @@ class Supervisor:
                         status = self.read_reports(key.data)
                         if status is not None:
                             return status
-                self.reap()
+                status = self.reap()
+                if status is not None:
+                    return status
             return 0
         finally:
             self.stop_all()
@@ -153,18 +155,27 @@ class Supervisor:
             self.spawn()
         return None
 
-    def reap(self) -> None:
+    def reap(self) -> int | None:
+        """Forget the processes that exited; replace the current one if it died.
+
+        Returns an exit status when the very first server process dies before it
+        ever served: a fault no restart would mend (the traceback is above).
+        """
         for pid, child in list(self.children.items()):
             status = child.process.poll()
             if status is None:
                 continue
             del self.children[pid]
             if child is self.current and not self.stopping:
+                if not self.announced:
+                    say(f"error: the server process exited with status {status} before serving")
+                    return 1
                 crashed_early = time.monotonic() - child.started < CRASH_DELAY
                 say(f"pid {pid} exited with status {status}; starting a new server process")
                 if crashed_early:
                     time.sleep(CRASH_DELAY)
                 self.spawn()
+        return None
 
     def stop_all(self) -> None:
         for child in self.children.values():

@@ -273,7 +273,9 @@ class Watcher:
         added = 0
         for name in new_names:
             module = modules[name]
-            if is_importing(module):
+            # At creation every module is trusted as it is, the one still importing
+            # (the WSGI script that builds this middleware, usually) included.
+            if late and is_importing(module):
                 # Its bytecode may not be written yet: adopt it at a later scan, as
                 # one that may have been edited since this scan's predecessor.
                 self._importing.setdefault(name, since)

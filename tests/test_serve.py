@@ -281,3 +281,16 @@ def test_an_ini_with_its_own_filter_is_not_wrapped_twice(workdir, serve):
         lambda: support.get(server.port).headers["X-Version"] == "2", 5, what="the new code"
     )
     assert "via reloadmw serve" in server.log()
+
+
+def test_a_server_process_that_dies_before_serving_ends_the_supervisor(workdir):
+    (workdir / "dies.py").write_text("import os\nos._exit(5)\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "reloadmw", "serve", "dies.py", "--port", str(support.free_port())],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "exited with status 5 before serving" in result.stderr

@@ -295,3 +295,14 @@ def test_bytecode_matches_reads_the_pyc_header(modules):
     assert not sources.bytecode_matches(str(path), (state[0], state[1] + 1, state[2]))
     assert not sources.bytecode_matches(str(path), None)
     assert not sources.bytecode_matches(str(path.with_name("missing.py")), state)
+
+
+def test_the_module_that_builds_the_watcher_is_trusted(modules, monkeypatch):
+    """A WSGI script builds the middleware while it is still being imported."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # no .pyc to vouch for it
+    path = modules("builds_watcher", "from reloadmw.watch import Watcher\nWATCHER = Watcher()\n")
+    watcher = importlib.import_module("builds_watcher").WATCHER  # written a moment ago
+    assert str(path) in watcher.paths
+    assert watcher.check() == []
+    write(path, "from reloadmw.watch import Watcher\nWATCHER = Watcher()  # edited\n")
+    assert watcher.check() == [str(path)]
