@@ -85,8 +85,12 @@ def server_factory(workdir: Path) -> Iterator[Callable[..., support.Server]]:
     """Start real servers on 127.0.0.1; every one is stopped by its pid afterwards."""
     started: list[support.Server] = []
 
-    def start(argv: list[str], **kwargs: object) -> support.Server:
-        server = support.Server(argv, log_dir=workdir, **kwargs)  # type: ignore[arg-type]
+    def start(argv: list[str] | support.Server, **kwargs: object) -> support.Server:
+        """Start ``argv`` as a Server, or start the Server given (Apache, say)."""
+        if isinstance(argv, support.Server):
+            server = argv
+        else:
+            server = support.Server(argv, log_dir=workdir, **kwargs)  # type: ignore[arg-type]
         started.append(server)
         server.start()
         return server

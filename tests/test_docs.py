@@ -158,26 +158,22 @@ def copy_examples(workdir: Path) -> Path:
 
 
 @pytest.mark.server
-def test_apache_daemon_example(workdir):
+def test_apache_daemon_example(workdir, server_factory):
     """The page's configuration, as written, with its /srv/mysite put here."""
     site = copy_examples(workdir)
     config = (EXAMPLES / "apache-daemon.conf").read_text().replace("/srv/mysite", str(site))
     from tests.apache import shared_site
 
     config = config.replace(f"python-path={site}", f"python-path={site}:{shared_site()}")
-    server = Apache(site, "site.wsgi", root=workdir / "httpd", site=config)
-    server.start()
-    try:
-        first = support.get(server.port)
-        assert "Hello from reloadmw" in first.text
-        support.get(server.port)
-        hello = site / "hello.py"
-        support.write(hello, hello.read_text().replace("Hello from reloadmw!", "Edited!"))
-        time.sleep(1.1)
-        after = support.get(server.port)
-        assert "Edited!" in after.text, server.log()  # the first page after the edit
-    finally:
-        server.stop()
+    server = server_factory(Apache(site, "site.wsgi", root=workdir / "httpd", site=config))
+    first = support.get(server.port)
+    assert "Hello from reloadmw" in first.text
+    support.get(server.port)
+    hello = site / "hello.py"
+    support.write(hello, hello.read_text().replace("Hello from reloadmw!", "Edited!"))
+    time.sleep(1.1)
+    after = support.get(server.port)
+    assert "Edited!" in after.text, server.log()  # the first page after the edit
 
 
 @pytest.mark.server

@@ -102,30 +102,24 @@ def test_changes_without_events_are_found_by_the_periodic_full_pass(tree, monkey
     assert watcher.check() == [str(tree[2])]
 
 
-def test_no_inotify_falls_back_to_stat_with_one_warning(tree, monkeypatch, caplog):
-    def missing(*args):
-        raise OSError(errno.ENOSYS, "Function not implemented")
+@pytest.mark.parametrize(
+    ("function", "number", "warning"),
+    [
+        ("inotify_init", errno.ENOSYS, "inotify is not available"),
+        ("inotify_add_watch", errno.ENOSPC, "watch limit"),
+    ],
+    ids=["no-inotify", "watch-limit"],
+)
+def test_falls_back_to_stat_with_one_warning(tree, monkeypatch, caplog, function, number, warning):
+    def fail(*args):
+        raise OSError(number, os.strerror(number))
 
-    monkeypatch.setattr(native, "inotify_init", missing)
+    monkeypatch.setattr(native, function, fail)
     watcher = Watcher(extra_files=[str(p) for p in tree], backend="inotify")
     assert watcher.backend == "stat"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert "inotify is not available" in warnings[0]
-    write(tree[0], "changed\n")
-    assert watcher.check() == [str(tree[0])]
-
-
-def test_the_watch_limit_falls_back_to_stat_with_one_warning(tree, monkeypatch, caplog):
-    def limit(*args):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(native, "inotify_add_watch", limit)
-    watcher = Watcher(extra_files=[str(p) for p in tree], backend="inotify")
-    assert watcher.backend == "stat"
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert "watch limit" in warnings[0]
+    assert warning in warnings[0]
     write(tree[0], "changed\n")
     assert watcher.check() == [str(tree[0])]
 

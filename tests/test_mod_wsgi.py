@@ -16,20 +16,11 @@ INTERVAL = 0.5
 
 
 @pytest.fixture
-def apache(workdir):
-    started = []
-
+def apache(workdir, server_factory):
     def start(script: str = "app.wsgi", **options) -> Apache:
-        server = Apache(workdir, script, root=workdir / "httpd", **options)
-        started.append(server)
-        server.start()
-        return server
+        return server_factory(Apache(workdir, script, root=workdir / "httpd", **options))
 
-    try:
-        yield start
-    finally:
-        for server in started:
-            server.stop()
+    return start
 
 
 @pytest.mark.parametrize("one_liner", [False, True], ids=["nothing-in-the-script", "one-liner"])
