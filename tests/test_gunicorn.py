@@ -67,8 +67,9 @@ def test_four_workers_cost_at_most_one_stale_page_per_edit(workdir, gunicorn):
         else:
             raise AssertionError(f"no new code after 10 pages:\n{server.log()}")
         stale_counts.append(stale)
+        time.sleep(0.3)  # the fresh page's own check runs after it: not into the next edit
     print(f"\ngunicorn, 4 sync workers, a page a second: stale pages per edit {stale_counts}")
-    assert max(stale_counts) <= 1
+    assert max(stale_counts) <= 1, server.log()
     assert server.log().count("Handling signal: hup") == 3  # one reload round per edit
 
 

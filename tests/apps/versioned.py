@@ -46,14 +46,15 @@ def app_factory(global_conf, **local_conf):
     return inner
 
 
-# Tell the tests that this process has imported the app.
-if SETTINGS.get("ready_dir"):
-    with open(os.path.join(SETTINGS["ready_dir"], str(os.getpid())), "w") as stream:
-        stream.write(str(version.VERSION))
-
 if "options" in SETTINGS:
     application = ReloadMiddleware(inner, **SETTINGS["options"])
     if SETTINGS.get("one_liner"):
         reload_required = application.reload_required
 else:
     application = inner  # for servers that wrap it themselves (reloadmw serve)
+
+# Tell the tests that this process has imported the app, and built the middleware
+# (whose baseline is taken then: an edit before this point is not a change).
+if SETTINGS.get("ready_dir"):
+    with open(os.path.join(SETTINGS["ready_dir"], str(os.getpid())), "w") as stream:
+        stream.write(str(version.VERSION))
