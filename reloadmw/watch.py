@@ -26,13 +26,13 @@ import glob
 import logging
 import operator
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable
 from time import monotonic
 
 from . import events
+from .patterns import compile_excludes
 from .sources import (
     State,
     bytecode_matches,
@@ -46,16 +46,11 @@ from .sources import (
 
 log = logging.getLogger("reloadmw")
 
-__all__ = ["UNKNOWN", "State", "Watcher", "file_state", "forget_bytecode", "glob_regex"]
+__all__ = ["UNKNOWN", "State", "Watcher", "file_state", "forget_bytecode"]
 
 
 #: A baseline that equals no state, so the next comparison reports a change.
 UNKNOWN: State = (-1, -1, -1)
-
-
-_SEPARATORS = "/\\" if os.sep == "\\" else "/"
-_NOT_SEP = f"[^{re.escape(_SEPARATORS)}]"
-_SEP = f"[{re.escape(_SEPARATORS)}]"
 
 
 _state_of = operator.attrgetter("st_mtime_ns", "st_size", "st_ino")
@@ -68,51 +63,6 @@ def file_state(path: str) -> State:
     except (OSError, ValueError):  # ValueError: a NUL byte in the path
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-def glob_regex(pattern: str) -> str:
-    """Translate a glob to a regular expression for whole paths.
-
-    ``*`` and ``?`` stay within one path segment, ``**`` crosses segments and
-    ``**/`` also matches no directory at all; ``[...]`` is a character class.
-    """
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        char = pattern[i]
-        if pattern.startswith("**", i):
-            i += 2
-            if i < n and pattern[i] in _SEPARATORS:
-                out.append(f"(?:.*{_SEP})?")
-                i += 1
-            else:
-                out.append(".*")
-            continue
-        if char == "*":
-            out.append(f"{_NOT_SEP}*")
-        elif char == "?":
-            out.append(_NOT_SEP)
-        elif char == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            negate = body[:1] in ("!", "^")
-            body = re.escape(body[1:] if negate else body).replace(r"\-", "-")
-            out.append(f"[{'^' if negate else ''}{body}]")
-            i = end
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return "".join(out)
-
-
-def compile_excludes(patterns: Iterable[str]) -> re.Pattern[str] | None:
-    """One regular expression for all exclusion patterns; relative ones match anywhere."""
-    parts = []
-    for pattern in patterns:
-        if not os.path.isabs(pattern):
-            pattern = "**/" + pattern
-        parts.append(f"(?:{glob_regex(pattern)})")
-    return re.compile("|".join(parts), re.DOTALL) if parts else None
 
 
 #: How often the whole of sys.modules is compared with what was seen, even when

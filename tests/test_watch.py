@@ -16,8 +16,9 @@ import zipfile
 import pytest
 
 from reloadmw import sources, watch
+from reloadmw.patterns import glob_regex
 from reloadmw.sources import module_file
-from reloadmw.watch import Watcher, glob_regex
+from reloadmw.watch import Watcher
 from tests.support import require_executable, write
 
 
