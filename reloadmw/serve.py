@@ -50,8 +50,6 @@ class Child:
     control: Any  # the read end of its report pipe
     started: float = field(default_factory=time.monotonic)
     buffer: bytes = b""
-    ready: bool = False
-    handing_over: bool = False
 
 
 class Supervisor:
@@ -123,18 +121,17 @@ class Supervisor:
         child.buffer += data
         *lines, child.buffer = child.buffer.split(b"\n")
         for line in lines:
-            status = self.handle(child, json.loads(line))
+            status = self.handle(json.loads(line))
             if status is not None:
                 return status
         return None
 
-    def handle(self, child: Child, report: dict[str, Any]) -> int | None:
+    def handle(self, report: dict[str, Any]) -> int | None:
         event, pid = report["event"], report["pid"]
         if event == "error":
             say(f"error: {report['message']}")
             return 2
         if event == "ready":
-            child.ready = True
             where = f"pid {pid} serving, {report['files']} files watched"
             if not self.announced:
                 self.announced = True
@@ -147,7 +144,6 @@ class Supervisor:
                 say(where)
         elif event == "restart":
             changed = report["changed"]
-            child.handing_over = True
             self.restart_started = time.monotonic()
             self.restart_path = changed[0] + (
                 f" (+{len(changed) - 1} more)" if changed[1:] else ""

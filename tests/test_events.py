@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from reloadmw import ReloadMiddleware, events, native
+from reloadmw import ReloadMiddleware, native
 from reloadmw.watch import Watcher
 from tests.support import write
 
@@ -132,7 +132,3 @@ def test_the_middleware_option(tree, recorder):
     assert middleware._watcher.backend == "inotify"
     with pytest.raises(ValueError, match=r"'backend'.*'stat', 'inotify'.*'fanotify'"):
         ReloadMiddleware(lambda e, s: [], backend="fanotify")
-
-
-def test_unavailable_is_reported_for_a_closed_descriptor():
-    assert issubclass(events.Unavailable, Exception)
