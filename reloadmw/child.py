@@ -6,11 +6,13 @@ at once), stops accepting, lets every response in flight finish to the last
 byte, and exits. Connections that arrive meanwhile wait in the socket's
 backlog for the next process: none is refused.
 
-The supervisor talks with this process through a pipe of JSON lines.
+The supervisor talks with this process through a socket pair: JSON lines from
+here, and "stop" from there (also on Windows, where there is no SIGTERM to catch).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,10 +22,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from . import hooks, middleware, targets
+from . import handoff, hooks, middleware, targets
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -159,17 +161,20 @@ class HandOver(hooks.Hook):
         ).start()
 
 
-def run(fd: int, control_fd: int, options: dict[str, Any]) -> None:
-    """Serve ``options["target"]`` on socket ``fd``, reporting through ``control_fd``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the supervisor, which stops us
-    control: IO[str] = os.fdopen(control_fd, "w", buffering=1)
+def run(options: dict[str, Any], sockets: list[str]) -> None:
+    """Serve ``options["target"]`` on the supervisor's socket, reporting on the control socket.
+
+    ``sockets`` are the arguments that name the two sockets (see ``reloadmw.handoff``).
+    """
+    handoff.ignore_console_signals()
+    sock, control = handoff.receive(sockets)
     lock = threading.Lock()
 
     def tell(event: str, **fields: object) -> None:
+        line = json.dumps({"event": event, "pid": os.getpid(), **fields}) + "\n"
         with lock:
-            control.write(json.dumps({"event": event, "pid": os.getpid(), **fields}) + "\n")
+            control.sendall(line.encode())
 
-    sock = socket.socket(fileno=fd)
     server: Any = None
 
     def finish(timeout: float, status: int) -> None:
@@ -199,11 +204,21 @@ def run(fd: int, control_fd: int, options: dict[str, Any]) -> None:
         return app(environ, start_response)
 
     server = SERVERS[options["server"]](sock, with_hook)
-    signal.signal(signal.SIGTERM, lambda number, frame: _stop_soon(finish))
+    if sys.platform != "win32":  # a signal sent to this process alone
+        signal.signal(signal.SIGTERM, lambda number, frame: _stop_soon(finish))
+    threading.Thread(target=_listen, args=(control, finish), daemon=True).start()
     files = sum(len(instance.watched_files) for instance in middleware.instances)
     tell("ready", files=files)
     server.serve()
     time.sleep(HANDOVER_DRAIN)  # serve() returns on a stop; finish() ends the process
+
+
+def _listen(control: socket.socket, finish: Callable[[float, int], None]) -> None:
+    """Wait for the supervisor's "stop", or for its end to close (it is gone): then stop."""
+    with contextlib.suppress(OSError):
+        while (data := control.recv(64)) and b"stop" not in data:
+            pass
+    finish(STOP_DRAIN, 0)
 
 
 def _stop_soon(finish: Callable[[float, int], None]) -> None:
@@ -211,4 +226,4 @@ def _stop_soon(finish: Callable[[float, int], None]) -> None:
 
 
 if __name__ == "__main__":
-    run(int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3]))
+    run(json.loads(sys.argv[1]), sys.argv[2:])

@@ -11,31 +11,82 @@ directory that went away.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import errno
 import logging
 import os
 import struct
+import sys
 from time import monotonic
-
-from . import native
 
 log = logging.getLogger("reloadmw")
 
+# inotify(7) constants, from <sys/inotify.h>.
+IN_MODIFY = 0x00000002
+IN_ATTRIB = 0x00000004
+IN_CLOSE_WRITE = 0x00000008
+IN_MOVED_FROM = 0x00000040
+IN_MOVED_TO = 0x00000080
+IN_CREATE = 0x00000100
+IN_DELETE = 0x00000200
+IN_DELETE_SELF = 0x00000400
+IN_MOVE_SELF = 0x00000800
+IN_Q_OVERFLOW = 0x00004000
+IN_IGNORED = 0x00008000
+IN_ONLYDIR = 0x01000000
+
 MASK = (
-    native.IN_MODIFY
-    | native.IN_ATTRIB
-    | native.IN_CLOSE_WRITE
-    | native.IN_MOVED_FROM
-    | native.IN_MOVED_TO
-    | native.IN_CREATE
-    | native.IN_DELETE
-    | native.IN_DELETE_SELF
-    | native.IN_MOVE_SELF
-    | native.IN_ONLYDIR
+    IN_MODIFY
+    | IN_ATTRIB
+    | IN_CLOSE_WRITE
+    | IN_MOVED_FROM
+    | IN_MOVED_TO
+    | IN_CREATE
+    | IN_DELETE
+    | IN_DELETE_SELF
+    | IN_MOVE_SELF
+    | IN_ONLYDIR
 )
 #: Events after which only a full stat pass can tell what changed.
-RESCAN = native.IN_Q_OVERFLOW | native.IN_DELETE_SELF | native.IN_MOVE_SELF | native.IN_IGNORED
+RESCAN = IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
 HEADER = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; then the name
+
+_libc: ctypes.CDLL | None = None
+
+
+def _c_library() -> ctypes.CDLL:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
+def inotify_init() -> int:
+    """A non-blocking inotify descriptor; OSError where there is none (not Linux, no fds)."""
+    if sys.platform != "linux":
+        raise OSError(errno.ENOSYS, f"no inotify on {sys.platform}")
+    try:
+        function = _c_library().inotify_init1
+    except (OSError, AttributeError) as error:
+        raise OSError(errno.ENOSYS, f"no inotify in the C library: {error}") from error
+    # IN_NONBLOCK and IN_CLOEXEC are O_NONBLOCK and O_CLOEXEC, whose values vary by architecture.
+    descriptor = int(function(os.O_NONBLOCK | os.O_CLOEXEC))
+    if descriptor < 0:
+        number = ctypes.get_errno()
+        raise OSError(number, os.strerror(number))
+    return descriptor
+
+
+def inotify_add_watch(descriptor: int, path: str, mask: int) -> int:
+    """Watch ``path``; OSError with ENOSPC when the per-user watch limit is reached."""
+    watch = int(
+        _c_library().inotify_add_watch(descriptor, os.fsencode(path), ctypes.c_uint32(mask))
+    )
+    if watch < 0:
+        number = ctypes.get_errno()
+        raise OSError(number, os.strerror(number), path)
+    return watch
 
 
 class Unavailable(Exception):
@@ -50,7 +101,7 @@ class Inotify:
 
     def __init__(self, full_period: float = 10.0) -> None:
         try:
-            self._fd = native.inotify_init()
+            self._fd = inotify_init()
         except OSError as error:
             raise Unavailable(f"inotify is not available here ({error})") from None
         self.full_period = full_period
@@ -65,7 +116,7 @@ class Inotify:
         if directory in self._watches:
             return
         try:
-            descriptor = native.inotify_add_watch(self._fd, directory, MASK)
+            descriptor = inotify_add_watch(self._fd, directory, MASK)
         except OSError as error:
             if error.errno == errno.ENOSPC:
                 raise Unavailable(
@@ -96,9 +147,7 @@ class Inotify:
                 directory = self._directories.get(descriptor)
                 if mask & RESCAN or directory is None:
                     full = True
-                    if directory is not None and mask & (
-                        native.IN_IGNORED | native.IN_DELETE_SELF
-                    ):
+                    if directory is not None and mask & (IN_IGNORED | IN_DELETE_SELF):
                         self._forget(directory)
                     continue
                 paths.add(os.path.join(directory, os.fsdecode(name)))

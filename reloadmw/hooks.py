@@ -18,12 +18,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import native, siblings
+from . import siblings, winapi
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger("reloadmw")
+
+#: gunicorn and uWSGI run on UNIX only: Windows has no SIGHUP, and no hook sends it there.
+_SIGHUP: int
+if sys.platform == "win32":
+    _SIGHUP = signal.SIGTERM
+else:
+    _SIGHUP = signal.SIGHUP
 
 __all__ = [
     "HOOK_NAMES",
@@ -144,7 +151,7 @@ class Gunicorn(Hook):
             return
         arbiter = os.getppid()
         if siblings.first_to_ask(arbiter, self._app.built_ns):
-            os.kill(arbiter, signal.SIGHUP)
+            os.kill(arbiter, _SIGHUP)
         else:
             log.info("gunicorn arbiter %d is already replacing this worker", arbiter)
 
@@ -179,7 +186,7 @@ class Uwsgi(Hook):
 
     def __call__(self, changed: Sequence[str]) -> None:
         if self._alone:
-            os.kill(os.getpid(), signal.SIGHUP)
+            os.kill(os.getpid(), _SIGHUP)
             return
         masterpid = getattr(self._module, "masterpid", None)
         master = int(masterpid()) if callable(masterpid) else 0
@@ -233,9 +240,9 @@ class ApacheSignalParent(Hook):
                 f"ApacheSignalParent library: expected a name or path, got {library!r}"
             )
         valid = (
-            native.SIGNAL_PARENT_SHUTDOWN,
-            native.SIGNAL_PARENT_RESTART,
-            native.SIGNAL_PARENT_RESTART_GRACEFUL,
+            winapi.SIGNAL_PARENT_SHUTDOWN,
+            winapi.SIGNAL_PARENT_RESTART,
+            winapi.SIGNAL_PARENT_RESTART_GRACEFUL,
         )
         if isinstance(signal_type, bool) or signal_type not in valid:
             raise ValueError(
@@ -249,7 +256,7 @@ class ApacheSignalParent(Hook):
     def load(self) -> Callable[[int], None]:
         """Load ``ap_signal_parent``; raises OSError when it is not there."""
         if self._function is None:
-            self._function = native.load_signal_parent(self.library)
+            self._function = winapi.load_signal_parent(self.library)
         return self._function
 
     def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
@@ -364,7 +371,7 @@ def detect(environ: WSGIEnvironment) -> Hook:
     if "mod_wsgi.process_group" in environ or "mod_wsgi.version" in environ:
         if environ.get("mod_wsgi.process_group"):
             return ModWsgi()
-        if os.name == "nt":
+        if sys.platform == "win32":
             return ApacheSignalParent()
         return ModWsgi()  # warns, at prepare, that embedded mode cannot restart
     software = str(environ.get("SERVER_SOFTWARE", ""))

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import handoff
+
 #: How long a stop (Ctrl-C, SIGTERM) may take in all before the rest is killed.
 STOP_TIMEOUT = 4.5
 #: A server process that dies this soon after its start is restarted this much later.
@@ -47,9 +49,17 @@ def listen(host: str, port: int) -> socket.socket:
 @dataclass
 class Child:
     process: subprocess.Popen[bytes]
-    control: Any  # the read end of its report pipe
+    control: socket.socket  # the supervisor's end of its control socket pair
     started: float = field(default_factory=time.monotonic)
     buffer: bytes = b""
+
+    def tell_stop(self) -> None:
+        """Ask it to finish its responses and exit; terminate it if it cannot hear."""
+        try:
+            self.control.sendall(b"stop\n")
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.process.terminate()
 
 
 class Supervisor:
@@ -69,19 +79,20 @@ class Supervisor:
             f"serving {options['target']} on http://{shown}:{port}/ with {options['server']} "
             f"(supervisor pid {os.getpid()}); Ctrl-C stops"
         )
-        self.wake_read, self.wake_write = os.pipe()
-        os.set_blocking(self.wake_write, False)
+        # A signal writes a byte here, so that select() returns at once.
+        self.wake_read, self.wake_write = socket.socketpair()
+        for end in (self.wake_read, self.wake_write):
+            end.setblocking(False)
         self.selector.register(self.wake_read, selectors.EVENT_READ, None)
 
     def spawn(self) -> Child:
-        read, write = os.pipe()
-        command = [
-            sys.executable, "-m", "reloadmw.child",
-            str(self.sock.fileno()), str(write), json.dumps(self.options),
-        ]  # fmt: skip
-        process = subprocess.Popen(command, pass_fds=(self.sock.fileno(), write))
-        os.close(write)
-        child = Child(process, os.fdopen(read, "rb", buffering=0))
+        mine, theirs = socket.socketpair()
+        command = [sys.executable, "-m", "reloadmw.child", json.dumps(self.options)]
+        try:
+            process = handoff.start(command, self.sock, theirs)
+        finally:
+            theirs.close()
+        child = Child(process, mine)
         self.children[process.pid] = child
         self.selector.register(child.control, selectors.EVENT_READ, child)
         self.current = child
@@ -89,18 +100,18 @@ class Supervisor:
 
     def stop_soon(self, number: int, frame: object) -> None:
         self.stopping = True
-        with contextlib.suppress(OSError):  # the wake-up pipe is full: it is awake already
-            os.write(self.wake_write, b"x")
 
     def run(self) -> int:
-        for number in (signal.SIGINT, signal.SIGTERM):
+        for number in handoff.stop_signals():
             signal.signal(number, self.stop_soon)
+        signal.set_wakeup_fd(self.wake_write.fileno(), warn_on_full_buffer=False)
         self.spawn()
         try:
             while not self.stopping:
                 for key, _ in self.selector.select(timeout=0.2):
                     if key.data is None:
-                        os.read(self.wake_read, 64)
+                        with contextlib.suppress(OSError):
+                            self.wake_read.recv(64)
                     else:
                         status = self.read_reports(key.data)
                         if status is not None:
@@ -113,10 +124,12 @@ class Supervisor:
             self.stop_all()
 
     def read_reports(self, child: Child) -> int | None:
-        data = child.control.read(65536)
+        try:
+            data = child.control.recv(65536)
+        except OSError:
+            data = b""
         if not data:
-            self.selector.unregister(child.control)
-            child.control.close()
+            self.forget_control(child)
             return None
         child.buffer += data
         *lines, child.buffer = child.buffer.split(b"\n")
@@ -162,6 +175,7 @@ class Supervisor:
             if status is None:
                 continue
             del self.children[pid]
+            self.forget_control(child)
             if child is self.current and not self.stopping:
                 if not self.announced:
                     say(f"error: the server process exited with status {status} before serving")
@@ -173,10 +187,16 @@ class Supervisor:
                 self.spawn()
         return None
 
+    def forget_control(self, child: Child) -> None:
+        if child.control.fileno() != -1:
+            self.selector.unregister(child.control)
+            child.control.close()
+
     def stop_all(self) -> None:
+        signal.set_wakeup_fd(-1)
         for child in self.children.values():
             if child.process.poll() is None:
-                child.process.send_signal(signal.SIGTERM)
+                child.tell_stop()
         deadline = time.monotonic() + STOP_TIMEOUT
         for child in self.children.values():
             try:
@@ -184,6 +204,8 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()
+        for child in self.children.values():
+            self.forget_control(child)
         self.sock.close()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import time
 
@@ -22,6 +23,8 @@ log = logging.getLogger("reloadmw")
 
 
 def stamp_path(server_pid: int) -> str:
+    if sys.platform == "win32":
+        raise OSError("no reload stamp on Windows: gunicorn and uWSGI run on UNIX only")
     return os.path.join(tempfile.gettempdir(), f"reloadmw-{os.getuid()}-{server_pid}.reload")
 
 
@@ -31,10 +34,10 @@ def first_to_ask(server_pid: int, built_ns: int) -> bool:
     Records the ask when it answers True. Any trouble with the stamp file
     answers True: a second reload round costs less than a missed one.
     """
-    try:
-        import fcntl
-    except ImportError:  # not on UNIX: no shared stamp, every worker asks
+    if sys.platform == "win32":  # gunicorn and uWSGI run on UNIX only
         return True
+    import fcntl
+
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
     try:
         descriptor = os.open(stamp_path(server_pid), flags, 0o600)

@@ -72,7 +72,14 @@ FULL_MODULE_SCAN = 10.0
 #: Backends, as accepted by ``backend=``.
 BACKENDS = ("stat", "inotify")
 
-_DIR_FD = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+# Windows has no dir_fd: there every file is stat'ed by its whole path.
+if sys.platform == "win32":
+    _DIR_FD, _DIRECTORY = False, 0
+else:
+    _DIR_FD, _DIRECTORY = (
+        os.stat in os.supports_dir_fd,
+        os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC,
+    )
 #: Directories with fewer watched files are stat'ed by whole path: opening and
 #: closing the directory costs two system calls, which a few files do not repay.
 DIR_FD_GROUP = 8
@@ -86,7 +93,7 @@ def stat_directory(directory: str, names: list[str]) -> list[State]:
     a directory replaced since (a checkout) cannot hide a change.
     """
     try:
-        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        descriptor = os.open(directory, _DIRECTORY)
     except OSError:
         return [None] * len(names)
     stat = os.stat

@@ -87,6 +87,32 @@ def require_executable(name: str) -> str:
     return path
 
 
+def build_library(source: str, library: Path, *flags: str) -> Path:
+    """Compile the C ``source`` into the shared library ``library`` with gcc."""
+    gcc = require_executable("gcc")
+    c_file = library.with_name(library.name + ".c")
+    c_file.write_text(source)
+    command = [gcc, "-shared", "-fPIC", *flags, "-o", str(library), str(c_file)]
+    subprocess.run(command, check=True, timeout=120)
+    return library
+
+
+def stop_and_time(process: subprocess.Popen[bytes], send: Callable[[], None]) -> tuple[int, float]:
+    """``send()`` a stop to ``process``; its exit status and the seconds it took to exit.
+
+    Whatever happens, the process is gone afterwards (killed after 10 s).
+    """
+    started = time.monotonic()
+    try:
+        send()
+        status = process.wait(10)
+        return status, time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
 @dataclass
 class Response:
     status: int

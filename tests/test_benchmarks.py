@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.benchmarks import check, django_app, fastpath
 from tests.benchmarks.__main__ import in_fresh_interpreter
+
+pytestmark = pytest.mark.linux
 
 
 def test_fast_path_benchmark_runs():

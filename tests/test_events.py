@@ -10,9 +10,11 @@ import shutil
 
 import pytest
 
-from reloadmw import ReloadMiddleware, native
+from reloadmw import ReloadMiddleware, events
 from reloadmw.watch import Watcher
 from tests.support import write
+
+pytestmark = pytest.mark.linux
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def test_falls_back_to_stat_with_one_warning(tree, monkeypatch, caplog, function
     def fail(*args):
         raise OSError(number, os.strerror(number))
 
-    monkeypatch.setattr(native, function, fail)
+    monkeypatch.setattr(events, function, fail)
     watcher = Watcher(extra_files=[str(p) for p in tree], backend="inotify")
     assert watcher.backend == "stat"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from reloadmw.watch import Watcher, file_state
 
+pytestmark = pytest.mark.posix
+
 
 def watch(path) -> Watcher:
     return Watcher(extra_files=[os.fspath(path)])

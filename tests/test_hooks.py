@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from reloadmw import hooks
-from tests.support import require_executable
+from tests.support import build_library
+
+pytestmark = pytest.mark.posix
 
 PID = os.getpid()
 
@@ -98,7 +100,7 @@ def test_detect(environ, kind):
 
 
 def test_detect_windows_embedded_mode(monkeypatch):
-    monkeypatch.setattr(hooks.os, "name", "nt")
+    monkeypatch.setattr(hooks.sys, "platform", "win32")
     hook = hooks.detect({"mod_wsgi.process_group": "", "mod_wsgi.version": (4, 9, 4)})
     assert isinstance(hook, hooks.ApacheSignalParent)
     assert (hook.library, hook.signal_type) == ("libhttpd", 1)
@@ -227,13 +229,7 @@ void ap_signal_parent(int type) { reloadmw_calls++; reloadmw_last_type = type; }
 
 @pytest.fixture(scope="module")
 def fake_libhttpd(tmp_path_factory):
-    gcc = require_executable("gcc")
-    directory = tmp_path_factory.mktemp("httpd")
-    source = directory / "fake_httpd.c"
-    source.write_text(FAKE_HTTPD)
-    library = directory / "libfakehttpd.so"
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", library, source], check=True, timeout=120)
-    return library
+    return build_library(FAKE_HTTPD, tmp_path_factory.mktemp("httpd") / "libfakehttpd.so")
 
 
 def counters(library):
@@ -263,11 +259,7 @@ def test_apache_signal_parent_without_the_library_warns_and_refuses(caplog, tmp_
 
 
 def test_apache_signal_parent_library_without_the_function(fake_libhttpd, tmp_path, caplog):
-    gcc = require_executable("gcc")
-    source = tmp_path / "empty.c"
-    source.write_text("int nothing_here = 0;\n")
-    library = tmp_path / "libempty.so"
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", library, source], check=True, timeout=120)
+    library = build_library("int nothing_here = 0;\n", tmp_path / "libempty.so")
     assert hooks.ApacheSignalParent(library=library).prepare({}, app=hooks.AppInfo(PID)) is False
     assert "has no function ap_signal_parent" in warnings_of(caplog)[0]
 

@@ -19,6 +19,8 @@ from reloadmw import ReloadMiddleware, import_app, pages
 from reloadmw.pages import Problem
 from tests.support import write
 
+pytestmark = pytest.mark.linux
+
 FUZZ = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

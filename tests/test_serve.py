@@ -39,11 +39,12 @@ def serving_pids(server: support.Server) -> list[int]:
 
 
 def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie waiting for its reaper does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
         return False
-    return True
 
 
 def slow_download(port: int, path: str, into: list[bytes], pause: float = 0.05) -> None:
@@ -157,17 +158,15 @@ def test_stop_ends_every_process_within_5_seconds(workdir, how):
     try:
         support.wait_for(lambda: support.get(port).status == 200, 30, what="reloadmw serve")
         [child] = [int(p) for p in re.findall(r"pid (\d+) serving", log.read_text())]
-        started = time.monotonic()
-        if how == "ctrl-c":
-            os.killpg(supervisor.pid, signal.SIGINT)  # the terminal signals the whole job
-        else:
-            supervisor.send_signal(signal.SIGTERM)
-        status = supervisor.wait(10)
-        took = time.monotonic() - started
     finally:
-        if supervisor.poll() is None:
-            supervisor.kill()
-            supervisor.wait(10)
+        if how == "ctrl-c":  # the terminal signals the whole job
+            status, took = support.stop_and_time(
+                supervisor, lambda: os.killpg(supervisor.pid, signal.SIGINT)
+            )
+        else:
+            status, took = support.stop_and_time(
+                supervisor, lambda: supervisor.send_signal(signal.SIGTERM)
+            )
     assert took < 5, took
     assert status == 0
     assert not alive(child)
@@ -294,3 +293,14 @@ def test_a_server_process_that_dies_before_serving_ends_the_supervisor(workdir):
     )
     assert result.returncode == 1
     assert "exited with status 5 before serving" in result.stderr
+
+
+def test_server_processes_stop_when_the_supervisor_is_gone(workdir, serve):
+    """A supervisor killed outright (SIGKILL) leaves no server process serving on."""
+    support.install_versioned_app(workdir, "app.py", None)
+    server = serve("app.py")
+    [child] = serving_pids(server)
+    assert server.process is not None
+    server.process.kill()
+    server.process.wait(10)
+    support.wait_for(lambda: not alive(child), 10, what="the server process to stop")

@@ -7,7 +7,6 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 import sysconfig
 import types
@@ -19,7 +18,7 @@ from reloadmw import sources, watch
 from reloadmw.patterns import glob_regex
 from reloadmw.sources import module_file
 from reloadmw.watch import Watcher
-from tests.support import require_executable, write
+from tests.support import build_library, write
 
 
 def under(watcher, directory):
@@ -104,15 +103,10 @@ PyMODINIT_FUNC PyInit_native_ext(void) { return PyModule_Create(&definition); }
 """
 
 
+@pytest.mark.linux  # macOS links extensions with other flags
 def test_extension_module_is_watched_as_a_file(modules, workdir):
-    gcc = require_executable("gcc")
-    source = workdir / "native_ext.c"
-    source.write_text(NATIVE_EXTENSION)
     library = workdir / ("native_ext" + sysconfig.get_config_var("EXT_SUFFIX"))
-    include = sysconfig.get_paths()["include"]
-    subprocess.run(
-        [gcc, "-shared", "-fPIC", f"-I{include}", "-o", library, source], check=True, timeout=120
-    )
+    build_library(NATIVE_EXTENSION, library, f"-I{sysconfig.get_paths()['include']}")
     module = importlib.import_module("native_ext")
     assert module_file(module) == str(library)
     watcher = Watcher()
