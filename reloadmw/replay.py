@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .sources import module_file
+from .watch import module_file
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment

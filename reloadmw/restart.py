@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .sources import forget_bytecode
+from .watch import forget_bytecode
 
 log = logging.getLogger("reloadmw")
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import pages
 from .middleware import ReloadMiddleware, instances
-from .sources import stdlib_dirs
+from .watch.sources import stdlib_dirs
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

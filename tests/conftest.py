@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reloadmw.sources import module_file
+from reloadmw.watch import module_file
 from tests import support
 
 

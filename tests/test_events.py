@@ -10,8 +10,9 @@ import shutil
 
 import pytest
 
-from reloadmw import ReloadMiddleware, events
+from reloadmw import ReloadMiddleware
 from reloadmw.watch import Watcher
+from reloadmw.watch import inotify as inotify_backend
 from tests.support import write
 
 pytestmark = pytest.mark.linux
@@ -93,14 +94,14 @@ def test_changes_without_events_are_found_by_the_periodic_full_pass(tree, monkey
     real_read = os.read
 
     def no_events(descriptor, size):
-        if descriptor == watcher._events._fd:
+        if descriptor == watcher._backend._fd:
             raise BlockingIOError
         return real_read(descriptor, size)
 
     monkeypatch.setattr(os, "read", no_events)
     write(tree[2], "changed elsewhere\n")
     assert watcher.check() == []  # no events, no full pass due yet
-    watcher._events.full_period = 0
+    watcher._backend.full_period = 0
     assert watcher.check() == [str(tree[2])]
 
 
@@ -116,7 +117,7 @@ def test_falls_back_to_stat_with_one_warning(tree, monkeypatch, caplog, function
     def fail(*args):
         raise OSError(number, os.strerror(number))
 
-    monkeypatch.setattr(events, function, fail)
+    monkeypatch.setattr(inotify_backend, function, fail)
     watcher = Watcher(extra_files=[str(p) for p in tree], backend="inotify")
     assert watcher.backend == "stat"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reloadmw.sources import module_file
-from reloadmw.watch import Watcher
+from reloadmw.watch import Watcher, module_file
 from tests.support import write
 
 SETTINGS = settings(

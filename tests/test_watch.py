@@ -14,10 +14,9 @@ import zipfile
 
 import pytest
 
-from reloadmw import sources, watch
-from reloadmw.patterns import glob_regex
-from reloadmw.sources import module_file
-from reloadmw.watch import Watcher
+from reloadmw import watch
+from reloadmw.watch import Watcher, module_file, sources
+from reloadmw.watch.patterns import glob_regex
 from tests.support import build_library, write
 
 

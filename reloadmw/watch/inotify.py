@@ -1,5 +1,7 @@
 """The inotify backend: which watched files may have changed, without a stat per file.
 
+``InotifyBackend`` behind the ``Backend`` interface, with its own ctypes calls.
+
 No thread and no process: the kernel queues events on a non-blocking
 descriptor, and a check reads whatever is queued. Directories are watched, not
 files, so an editor's atomic save (write elsewhere, rename over) is seen too.
@@ -19,6 +21,10 @@ import os
 import struct
 import sys
 from time import monotonic
+
+from .backend import Backend, Unavailable
+from .sources import State
+from .stat import StatBackend, file_state
 
 log = logging.getLogger("reloadmw")
 
@@ -89,17 +95,16 @@ def inotify_add_watch(descriptor: int, path: str, mask: int) -> int:
     return watch
 
 
-class Unavailable(Exception):
-    """inotify cannot serve here: the caller falls back to stat polling."""
-
-
-class Inotify:
-    """Directory watches, read on demand.
+class InotifyBackend(Backend):
+    """Directory watches, read on demand; a full stat pass when the events cannot tell.
 
     :param full_period: seconds between full stat passes, whatever the events say.
     """
 
+    name = "inotify"
+
     def __init__(self, full_period: float = 10.0) -> None:
+        self._full = StatBackend()
         try:
             self._fd = inotify_init()
         except OSError as error:
@@ -126,7 +131,17 @@ class Inotify:
         self._watches[directory] = descriptor
         self._directories[descriptor] = directory
 
-    def dirty(self) -> set[str] | None:
+    def changed(self, baselines: dict[str, State], suspects: set[str]) -> list[str]:
+        dirty = self._dirty()
+        if dirty is None:
+            return self._full.changed(baselines, suspects)
+        return [
+            path
+            for path in dirty | suspects
+            if path in baselines and file_state(path) != baselines[path]
+        ]
+
+    def _dirty(self) -> set[str] | None:
         """Paths that may have changed since the last call; None when a full pass is due."""
         paths: set[str] = set()
         full = monotonic() - self._last_full >= self.full_period

@@ -24,46 +24,30 @@ from __future__ import annotations
 
 import glob
 import logging
-import operator
 import os
 import sys
 import time
 from collections.abc import Iterable
 from time import monotonic
 
-from . import events
+from .backend import Backend, Unavailable
+from .inotify import InotifyBackend
 from .patterns import compile_excludes
 from .sources import (
     State,
     bytecode_matches,
-    forget_bytecode,
     is_importing,
     is_site_path,
     library_dirs,
     maybe_edited_since,
     module_file,
 )
+from .stat import StatBackend, file_state
 
 log = logging.getLogger("reloadmw")
 
-__all__ = ["UNKNOWN", "State", "Watcher", "file_state", "forget_bytecode"]
-
-
 #: A baseline that equals no state, so the next comparison reports a change.
 UNKNOWN: State = (-1, -1, -1)
-
-
-_state_of = operator.attrgetter("st_mtime_ns", "st_size", "st_ino")
-
-
-def file_state(path: str) -> State:
-    """The state of ``path``, or None when it cannot be stat'ed."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):  # ValueError: a NUL byte in the path
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
 
 #: How often the whole of sys.modules is compared with what was seen, even when
 #: its length is unchanged (a module removed and another imported in between).
@@ -72,47 +56,15 @@ FULL_MODULE_SCAN = 10.0
 #: Backends, as accepted by ``backend=``.
 BACKENDS = ("stat", "inotify")
 
-# Windows has no dir_fd: there every file is stat'ed by its whole path.
-if sys.platform == "win32":
-    _DIR_FD, _DIRECTORY = False, 0
-else:
-    _DIR_FD, _DIRECTORY = (
-        os.stat in os.supports_dir_fd,
-        os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC,
-    )
-#: Directories with fewer watched files are stat'ed by whole path: opening and
-#: closing the directory costs two system calls, which a few files do not repay.
-DIR_FD_GROUP = 8
 
-
-def stat_directory(directory: str, names: list[str]) -> list[State]:
-    """The states of files in one directory, stat'ed relative to it.
-
-    Relative to an open directory, the kernel resolves one name per file
-    instead of the whole path. The directory is opened for this pass only, so
-    a directory replaced since (a checkout) cannot hide a change.
-    """
-    try:
-        descriptor = os.open(directory, _DIRECTORY)
-    except OSError:
-        return [None] * len(names)
-    stat = os.stat
-    try:
-        # A comprehension, not functools.partial: partial builds a keyword dict
-        # on every call, which costs more here than the path walk saves.
-        return list(map(_state_of, [stat(name, dir_fd=descriptor) for name in names]))
-    except (OSError, ValueError):  # one of them is gone: that is a change
-        return [file_state(os.path.join(directory, name)) for name in names]
-    finally:
-        os.close(descriptor)
-
-
-def stat_paths(paths: list[str]) -> list[State]:
-    """The states of files by whole path."""
-    try:
-        return list(map(_state_of, map(os.stat, paths)))
-    except (OSError, ValueError):  # one of them is gone: that is a change
-        return [file_state(path) for path in paths]
+def open_backend(name: str, full_period: float) -> Backend:
+    """The backend named ``name``; stat, with one WARNING, where inotify cannot serve."""
+    if name == "inotify":
+        try:
+            return InotifyBackend(full_period)
+        except Unavailable as error:
+            log.warning("%s; checking with stat instead", error)
+    return StatBackend()
 
 
 class Watcher:
@@ -148,18 +100,8 @@ class Watcher:
         self._next_module_scan = 0.0
         self._importing: dict[str, int] = {}
         self._globs: list[str] = []
-        self._groups_size = -1  # len(self._states) when the groups below were built
-        self._groups: list[tuple[str, list[str]]] = []  # directory, names
-        self._loose: list[str] = []
-        self._order: list[str] = []
-        self._baseline: list[State] = []
-        self._suspects: set[str] = set()  # paths that a full pass must look at
-        self._events: events.Inotify | None = None
-        if backend == "inotify":
-            try:
-                self._events = events.Inotify(full_period)
-            except events.Unavailable as error:
-                log.warning("%s; checking with stat instead", error)
+        self._suspects: set[str] = set()  # paths whose baseline is unknown or missing
+        self._backend = open_backend(backend, full_period)
         # Wall-clock time of the last sys.modules scan: a module found later was
         # imported after it, so an mtime past it may be an edit after the import.
         self._scanned_ns = time.time_ns()
@@ -182,7 +124,7 @@ class Watcher:
     @property
     def backend(self) -> str:
         """The backend in use: ``"inotify"`` or ``"stat"``."""
-        return "inotify" if self._events is not None else "stat"
+        return self._backend.name
 
     def _wanted(self, path: str) -> bool:
         return self._excluded is None or self._excluded.fullmatch(path) is None
@@ -196,13 +138,12 @@ class Watcher:
         self._states[path] = state
         if state is None or state == UNKNOWN:
             self._suspects.add(path)
-        if self._events is not None:
-            try:
-                self._events.watch(path)
-            except events.Unavailable as error:
-                log.warning("%s; checking with stat instead", error)
-                self._events.close()
-                self._events = None
+        try:
+            self._backend.watch(path)
+        except Unavailable as error:
+            log.warning("%s; checking with stat instead", error)
+            self._backend.close()
+            self._backend = StatBackend()
 
     def adopt_modules(self, late: bool = True) -> int:
         """Start watching the files of modules imported since the last scan.
@@ -265,58 +206,13 @@ class Watcher:
                 if state is not None and not os.path.isdir(path):
                     self._add(path, state)
 
-    def _grouped(self) -> tuple[list[tuple[str, list[str]]], list[str], list[State]]:
-        """(directories with many files and their names, the other paths, the baselines).
-
-        The baselines come in the order in which a full pass stats the files.
-        """
-        if self._groups_size != len(self._states):
-            by_directory: dict[str, list[str]] = {}
-            for path in self._states:
-                by_directory.setdefault(os.path.dirname(path), []).append(path)
-            self._groups, self._loose = [], []
-            order: list[str] = []
-            for directory, paths in by_directory.items():
-                if _DIR_FD and len(paths) >= DIR_FD_GROUP:
-                    self._groups.append((directory, [os.path.basename(p) for p in paths]))
-                    order.extend(paths)
-                else:
-                    self._loose.extend(paths)
-            order.extend(self._loose)
-            self._order = order
-            self._baseline = [self._states[p] for p in order]
-            self._groups_size = len(self._states)
-        return self._groups, self._loose, self._baseline
-
-    def _full_pass(self) -> list[str]:
-        groups, loose, baseline = self._grouped()
-        current: list[State] = []
-        for directory, names in groups:
-            current.extend(stat_directory(directory, names))
-        current.extend(stat_paths(loose))
-        if current == baseline:  # one comparison, in C
-            return []
-        return [
-            p for p, old, new in zip(self._order, baseline, current, strict=True) if new != old
-        ]
-
     def check(self) -> list[str]:
         """Adopt new modules and glob matches, then return the paths that changed."""
         self.adopt_modules()
         if self._globs:
             self._adopt_globs()
-        dirty = self._events.dirty() if self._events is not None else None
-        if dirty is None:
-            return self._full_pass()
-        states = self._states
-        return [
-            path
-            for path in dirty | self._suspects
-            if path in states and file_state(path) != states[path]
-        ]
+        return self._backend.changed(self._states, self._suspects)
 
     def close(self) -> None:
-        """Release the inotify descriptor, if any."""
-        if self._events is not None:
-            self._events.close()
-            self._events = None
+        """Release what the backend holds (the inotify descriptor)."""
+        self._backend.close()
