@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from time import monotonic
 from typing import TYPE_CHECKING
 
-from . import config, hooks, pages, replay, syntax
+from . import config, hooks, pages, syntax
+from .hooks import mod_wsgi
 from .restart import AfterClose, announce
 from .watch import Watcher
 
@@ -243,7 +244,7 @@ class ReloadMiddleware:
                 self._finished = True  # no restart can follow, so never check
                 self._deadline = math.inf
             elif self.replay and isinstance(hook, hooks.ModWsgi):
-                replay.install(self.reload_required, environ)
+                mod_wsgi.install(self.reload_required, environ)
             self._prepared = True
 
     def _find_changes(self) -> list[str]:

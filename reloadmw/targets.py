@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from importlib.machinery import SourceFileLoader
 from typing import TYPE_CHECKING, Any
 
-from . import pages
+from . import names, pages
 from .middleware import ReloadMiddleware, instances
 from .watch.sources import stdlib_dirs
 
@@ -92,25 +92,17 @@ def guarded(
     return ReloadMiddleware(app, **options)
 
 
-def _module_missing(error: ModuleNotFoundError, module_name: str) -> bool:
-    """Whether the error is about the target module itself (or a package above it)."""
-    parts = module_name.split(".")
-    return error.name in {".".join(parts[:depth]) for depth in range(1, len(parts) + 1)}
-
-
 def _import_object(target: str) -> WSGIApplication:
-    module_name, _, attribute = target.partition(":")
-    module_name = module_name.strip()
-    if not module_name or not all(part.isidentifier() for part in module_name.split(".")):
-        raise TargetError(f"{target!r} is not 'package.module:callable'")
     try:
-        found: Any = importlib.import_module(module_name)
+        module, _ = names.split(target)
+    except ValueError:
+        raise TargetError(f"{target!r} is not 'package.module:callable'") from None
+    try:
+        found = names.find(target, default="application")
     except ModuleNotFoundError as error:
-        if _module_missing(error, module_name):
-            raise TargetError(f"no module named {module_name!r} (from {target!r})") from error
+        if names.names_missing_module(error, module):
+            raise TargetError(f"no module named {module!r} (from {target!r})") from error
         raise
-    for part in (attribute.strip() or "application").split("."):
-        found = getattr(found, part)
     if not callable(found):
         raise TypeError(f"{target!r} is {found!r}, which is not a WSGI application")
     return found  # type: ignore[no-any-return]

@@ -100,7 +100,7 @@ def test_detect(environ, kind):
 
 
 def test_detect_windows_embedded_mode(monkeypatch):
-    monkeypatch.setattr(hooks.sys, "platform", "win32")
+    monkeypatch.setattr(sys, "platform", "win32")
     hook = hooks.detect({"mod_wsgi.process_group": "", "mod_wsgi.version": (4, 9, 4)})
     assert isinstance(hook, hooks.ApacheSignalParent)
     assert (hook.library, hook.signal_type) == ("libhttpd", 1)

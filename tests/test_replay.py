@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from reloadmw import ReloadMiddleware, hooks, replay
+from reloadmw import ReloadMiddleware, hooks
+from reloadmw.hooks import mod_wsgi
 from tests.support import write
 
 DAEMON = {"mod_wsgi.process_group": "site", "mod_wsgi.version": (4, 9, 4)}
@@ -79,7 +80,7 @@ def test_not_installed(script, options, environ):
 def test_unknown_script_is_a_debug_line(caplog_reloadmw, workdir):
     request(ReloadMiddleware(app, interval=0), SCRIPT_FILENAME=str(workdir / "elsewhere.wsgi"))
     assert any(
-        r.levelno == logging.DEBUG and replay.ONE_LINER in r.getMessage()
+        r.levelno == logging.DEBUG and mod_wsgi.ONE_LINER in r.getMessage()
         for r in caplog_reloadmw.records
     )
 

@@ -1,4 +1,6 @@
-"""mod_wsgi's request replay: put reloadmw's check in the WSGI script's ``reload_required``.
+"""mod_wsgi daemon mode: SIGINT to the daemon process, and the request replay.
+
+The replay puts reloadmw's check in the WSGI script's ``reload_required``.
 
 mod_wsgi daemon mode looks up a module-level ``reload_required(resource)`` in
 the WSGI script's module before each request, every time (so assigning it
@@ -11,12 +13,15 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .watch import module_file
+from ..watch import module_file
+from .base import AppInfo
+from .signals import SendSignal
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -55,3 +60,26 @@ def install(check: Callable[[str], bool], environ: WSGIEnvironment) -> bool:
     module.reload_required = check  # type: ignore[attr-defined]
     log.debug("installed the request replay in the WSGI script %s", module_file(module))
     return True
+
+
+class ModWsgi(SendSignal):
+    """mod_wsgi daemon mode: SIGINT to this daemon process.
+
+    mod_wsgi stops accepting requests, lets those in flight finish (up to the
+    daemon's ``shutdown-timeout``), and Apache starts a new daemon process.
+    Apache keeps the listening socket, so requests sent meanwhile wait.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(signal.SIGINT)
+        self.name = "mod_wsgi"
+
+    def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
+        if environ.get("mod_wsgi.process_group") == "":
+            log.warning(
+                "mod_wsgi embedded mode cannot restart a process safely: reloadmw will not "
+                "restart. Run the application in daemon mode (WSGIDaemonProcess and "
+                "WSGIProcessGroup) to get restarts on code changes."
+            )
+            return False
+        return True

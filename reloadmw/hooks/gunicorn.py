@@ -1,0 +1,59 @@
+"""gunicorn: one SIGHUP to the arbiter per edit, shared among sibling workers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from . import siblings
+from .base import AppInfo, Hook
+from .signals import SIGHUP
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+log = logging.getLogger("reloadmw")
+
+
+class Gunicorn(Hook):
+    """gunicorn: SIGHUP to the arbiter, which replaces every worker gracefully.
+
+    Each old worker would otherwise find the change on its own next request,
+    so one edit could cost a stale page per worker. Of the workers that find
+    one change, only the first asks (see ``reloadmw.siblings``). With
+    ``--preload`` the arbiter holds the old code, so no new worker can run the
+    new code: the hook warns once and ends only this worker (SIGTERM), which
+    finishes its requests first.
+    """
+
+    name = "gunicorn"
+
+    def __init__(self) -> None:
+        self._app = AppInfo()
+        self._preloaded = False
+
+    def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
+        self._app = app
+        self._preloaded = os.getpid() != app.pid
+        if self._preloaded:
+            log.warning(
+                "the application was built in pid %d before this gunicorn worker (pid %d) "
+                "forked (--preload): a new worker would run the old code. Drop --preload "
+                "while developing.",
+                app.pid,
+                os.getpid(),
+            )
+        return True
+
+    def __call__(self, changed: Sequence[str]) -> None:
+        if self._preloaded:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        arbiter = os.getppid()
+        if siblings.first_to_ask(arbiter, self._app.built_ns):
+            os.kill(arbiter, SIGHUP)
+        else:
+            log.info("gunicorn arbiter %d is already replacing this worker", arbiter)
