@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from . import config
-from .serve import ServeError, serve
+from .serve import ExitStatus, ServeError, serve
+from .serve.adapter import SERVERS
 
 DESCRIPTION = """\
 Serve a WSGI application on 127.0.0.1 and start it afresh in a new process when its code
@@ -19,7 +20,7 @@ or config:FILE.ini[#name] for PasteDeploy."""
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(ExitStatus.BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def port_number(text: str) -> int:
@@ -48,7 +49,7 @@ def parser() -> Parser:
     run.add_argument("--port", type=port_number, default=8000, help="port (8000)")
     run.add_argument(
         "--server",
-        choices=["wsgiref", "waitress"],
+        choices=list(SERVERS),
         default="wsgiref",
         help="the standard library's server, a thread per request (default), or waitress",
     )
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if parsed.server == "waitress" and importlib.util.find_spec("waitress") is None:
         print("reloadmw: error: --server waitress needs waitress: pip install waitress",
               file=sys.stderr)  # fmt: skip
-        return 2
+        return ExitStatus.BAD_INPUT
     options = {
         "target": parsed.target,
         "host": parsed.host,
@@ -88,4 +89,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(options)
     except ServeError as error:
         print(f"reloadmw: error: {error}", file=sys.stderr)
-        return 2
+        return ExitStatus.BAD_INPUT

@@ -10,13 +10,14 @@ Two modes check before the request instead: mod_wsgi's request replay
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import math
 import os
 import sys
 import threading
-import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -32,8 +33,26 @@ log = logging.getLogger("reloadmw")
 
 _modules = sys.modules
 
-#: Every ReloadMiddleware built in this process (``reloadmw serve`` looks for them).
-instances: weakref.WeakSet[ReloadMiddleware] = weakref.WeakSet()
+#: The lists that ``collecting`` hands out, innermost last.
+_collectors: contextvars.ContextVar[tuple[list[ReloadMiddleware], ...]] = contextvars.ContextVar(
+    "reloadmw_collectors", default=()
+)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[ReloadMiddleware]]:
+    """The middlewares built in this context: what loading an application built itself.
+
+    A loader uses it to tell an application that wraps itself (an ini file's
+    ``[filter:reload]``) from one it must wrap, and ``reloadmw serve`` to give
+    those its hand-over hook.
+    """
+    built: list[ReloadMiddleware] = []
+    token = _collectors.set((*_collectors.get(), built))
+    try:
+        yield built
+    finally:
+        _collectors.reset(token)
 
 
 class ReloadMiddleware:
@@ -119,7 +138,8 @@ class ReloadMiddleware:
         self._stale = False  # reload_required found a change
         self._broken: list[pages.Problem] | None = None  # changed sources that do not compile
         self._last = monotonic()
-        instances.add(self)
+        for collector in _collectors.get():
+            collector.append(self)
         if not self.enabled:
             self._watcher: Watcher | None = None
             self._deadline = math.inf
@@ -138,6 +158,11 @@ class ReloadMiddleware:
     def __repr__(self) -> str:
         state = "enabled" if self.enabled else "disabled"
         return f"<ReloadMiddleware {state} interval={self.interval:g} app={self.app!r}>"
+
+    def use_hook(self, hook: hooks.Hook) -> None:
+        """Restart through ``hook`` if this middleware was to choose one itself (``"auto"``)."""
+        if self._hook_spec is None:
+            self._hook_spec = hook
 
     @property
     def watched_files(self) -> list[str]:

@@ -19,7 +19,7 @@ from importlib.machinery import SourceFileLoader
 from typing import TYPE_CHECKING, Any
 
 from . import names, pages
-from .middleware import ReloadMiddleware, instances
+from .middleware import ReloadMiddleware, collecting
 from .watch.sources import stdlib_dirs
 
 if TYPE_CHECKING:
@@ -70,9 +70,9 @@ def guarded(
     wraps itself) is returned as it is, not wrapped twice. ``watch`` names
     more files to watch when the import fails.
     """
-    built_before = set(instances)
     try:
-        app = load()
+        with collecting() as built:
+            app = load()
     except TargetError:
         raise
     except Exception as error:
@@ -87,7 +87,7 @@ def guarded(
         )
         extra = [*options.pop("extra_files", ()), *files]
         return ReloadMiddleware(BrokenImport(target, details), extra_files=extra, **options)
-    if isinstance(app, ReloadMiddleware) or set(instances) - built_before:
+    if isinstance(app, ReloadMiddleware) or built:
         return app
     return ReloadMiddleware(app, **options)
 

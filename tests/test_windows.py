@@ -145,7 +145,7 @@ def test_embedded_mode_on_simulated_windows_restarts_after_the_response(
 
 
 def server_process_arguments(supervisor_pid: int) -> list[list[str]]:
-    """The command lines of the supervisor's server processes (reloadmw.child)."""
+    """The command lines of the supervisor's server processes (reloadmw.serve.process)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -156,7 +156,7 @@ def server_process_arguments(supervisor_pid: int) -> list[list[str]]:
         except OSError:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == supervisor_pid and b"reloadmw.child" in argv:
+        if parent == supervisor_pid and b"reloadmw.serve.process" in argv:
             found.append([part.decode() for part in argv if part])
     return found
 

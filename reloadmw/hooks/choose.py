@@ -95,9 +95,6 @@ def _import_function(spec: str) -> Callable[[list[str]], object]:
 
 def detect(environ: WSGIEnvironment) -> Hook:
     """Choose the hook that fits the server that sent ``environ`` (``hook="auto"``)."""
-    given = environ.get("reloadmw.hook")
-    if isinstance(given, Hook):  # a server that reloadmw runs itself (reloadmw serve)
-        return given
     if "mod_wsgi.process_group" in environ or "mod_wsgi.version" in environ:
         if environ.get("mod_wsgi.process_group"):
             return ModWsgi()

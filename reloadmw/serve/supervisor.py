@@ -2,7 +2,7 @@
 
 The supervisor binds the listening socket once and keeps it open for its whole
 life, so a connection made during a restart waits in the backlog instead of
-being refused. It starts ``reloadmw.child`` with the socket; when that process
+being refused. It starts ``reloadmw.serve.process`` with the socket; when that process
 reports a change, the supervisor starts the next one at once while the old one
 finishes its responses. The supervisor never imports the application: its code
 is never stale.
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import handoff
+from . import platform, protocol
 
 #: How long a stop (Ctrl-C, SIGTERM) may take in all before the rest is killed.
 STOP_TIMEOUT = 4.5
@@ -31,7 +31,7 @@ CRASH_DELAY = 1.0
 
 
 class ServeError(Exception):
-    """A problem to report in one line, with exit status 2."""
+    """A problem to report in one line, with exit status BAD_INPUT."""
 
 
 def say(message: str) -> None:
@@ -48,15 +48,17 @@ def listen(host: str, port: int) -> socket.socket:
 
 @dataclass
 class Child:
+    """A server process, as the supervisor sees it."""
+
     process: subprocess.Popen[bytes]
     control: socket.socket  # the supervisor's end of its control socket pair
     started: float = field(default_factory=time.monotonic)
-    buffer: bytes = b""
+    reader: protocol.Reader = field(default_factory=protocol.Reader)
 
     def tell_stop(self) -> None:
         """Ask it to finish its responses and exit; terminate it if it cannot hear."""
         try:
-            self.control.sendall(b"stop\n")
+            self.control.sendall(protocol.encode(protocol.Stop()))
         except OSError:
             with contextlib.suppress(OSError):
                 self.process.terminate()
@@ -87,9 +89,9 @@ class Supervisor:
 
     def spawn(self) -> Child:
         mine, theirs = socket.socketpair()
-        command = [sys.executable, "-m", "reloadmw.child", json.dumps(self.options)]
+        command = [sys.executable, "-m", "reloadmw.serve.process", json.dumps(self.options)]
         try:
-            process = handoff.start(command, self.sock, theirs)
+            process = platform.start(command, self.sock, theirs)
         finally:
             theirs.close()
         child = Child(process, mine)
@@ -102,7 +104,7 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> int:
-        for number in handoff.stop_signals():
+        for number in platform.stop_signals():
             signal.signal(number, self.stop_soon)
         signal.set_wakeup_fd(self.wake_write.fileno(), warn_on_full_buffer=False)
         self.spawn()
@@ -119,7 +121,7 @@ class Supervisor:
                 status = self.reap()
                 if status is not None:
                     return status
-            return 0
+            return protocol.ExitStatus.STOPPED
         finally:
             self.stop_all()
 
@@ -131,21 +133,18 @@ class Supervisor:
         if not data:
             self.forget_control(child)
             return None
-        child.buffer += data
-        *lines, child.buffer = child.buffer.split(b"\n")
-        for line in lines:
-            status = self.handle(json.loads(line))
+        for message in child.reader.feed(data):
+            status = self.handle(message)
             if status is not None:
                 return status
         return None
 
-    def handle(self, report: dict[str, Any]) -> int | None:
-        event, pid = report["event"], report["pid"]
-        if event == "error":
-            say(f"error: {report['message']}")
-            return 2
-        if event == "ready":
-            where = f"pid {pid} serving, {report['files']} files watched"
+    def handle(self, message: protocol.Message) -> int | None:
+        if isinstance(message, protocol.Failed):
+            say(f"error: {message.message}")
+            return protocol.ExitStatus.BAD_INPUT
+        if isinstance(message, protocol.Ready):
+            where = f"pid {message.pid} serving, {message.files} files watched"
             if not self.announced:
                 self.announced = True
                 say(self.banner)
@@ -155,8 +154,8 @@ class Supervisor:
                 self.restart_started = None
             else:
                 say(where)
-        elif event == "restart":
-            changed = report["changed"]
+        elif isinstance(message, protocol.Restart):
+            changed = message.changed
             self.restart_started = time.monotonic()
             self.restart_path = changed[0] + (
                 f" (+{len(changed) - 1} more)" if changed[1:] else ""
@@ -179,7 +178,7 @@ class Supervisor:
             if child is self.current and not self.stopping:
                 if not self.announced:
                     say(f"error: the server process exited with status {status} before serving")
-                    return 1
+                    return protocol.ExitStatus.CRASHED
                 crashed_early = time.monotonic() - child.started < CRASH_DELAY
                 say(f"pid {pid} exited with status {status}; starting a new server process")
                 if crashed_early:

@@ -1,0 +1,133 @@
+"""One ``reloadmw serve`` server process: the application on the supervisor's socket.
+
+The supervisor starts this module with the listening socket and a control
+socket. On a change, the hand-over hook tells the supervisor (which starts the
+next process at once), stops accepting, lets every response in flight finish
+to the last byte, and exits. Connections that arrive meanwhile wait in the
+socket's backlog for the next process: none is refused. A "stop" from the
+supervisor (Ctrl-C, Ctrl-Break, SIGTERM), or the supervisor's end closing
+(it is gone), ends the process the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .. import targets
+from ..hooks import Hook
+from ..middleware import collecting
+from . import platform, protocol
+from .adapter import Adapter, open_adapter
+
+#: How long a hand-over waits for the responses in flight (a 64 MB download, say).
+HANDOVER_DRAIN = 120.0
+#: How long a stop (Ctrl-C, SIGTERM) waits for them: the supervisor allows 5 s in all.
+STOP_DRAIN = 3.0
+
+
+class ServerProcess:
+    """The control socket, the server adapter, and the one way this process ends."""
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.adapter: Adapter | None = None
+        self._lock = threading.Lock()
+        self._ending = threading.Event()
+
+    def tell(self, message: protocol.Message) -> None:
+        with self._lock:
+            self.control.sendall(protocol.encode(message))
+
+    def end(self, timeout: float, status: protocol.ExitStatus) -> None:
+        """Stop accepting, drain the responses in flight (up to ``timeout``), and exit."""
+        if self.adapter is not None:
+            self.adapter.stop_accepting()
+            drained = self.adapter.drain(timeout)
+            sys.stderr.flush()
+            if not drained:
+                print(
+                    f"reloadmw: pid {os.getpid()} gave up waiting for its requests",
+                    file=sys.stderr,
+                )
+        os._exit(status)
+
+    def end_soon(self, timeout: float, status: protocol.ExitStatus) -> None:
+        """``end`` in a thread of its own, once: the caller (a request, a signal) returns."""
+        if not self._ending.is_set():
+            self._ending.set()
+            threading.Thread(target=self.end, args=(timeout, status), daemon=True).start()
+
+    def listen(self) -> None:
+        """Wait for the supervisor's Stop, or for its end to close (it is gone): then stop."""
+        reader = protocol.Reader()
+        with contextlib.suppress(OSError, ValueError):
+            while data := self.control.recv(4096):
+                if any(isinstance(m, protocol.Stop) for m in reader.feed(data)):
+                    break
+        self.end_soon(STOP_DRAIN, protocol.ExitStatus.STOPPED)
+
+
+class HandOver(Hook):
+    """The restart hook inside ``reloadmw serve``: hand over to a fresh process."""
+
+    name = "reloadmw serve"
+
+    def __init__(self, process: ServerProcess) -> None:
+        self._process = process
+        self._done = threading.Event()
+
+    def __call__(self, changed: Sequence[str]) -> None:
+        if self._done.is_set():
+            return  # a second middleware in the same process found it too
+        self._done.set()
+        self._process.tell(protocol.Restart(os.getpid(), list(changed)))
+        self._process.end_soon(HANDOVER_DRAIN, protocol.ExitStatus.HANDED_OVER)
+
+
+def run(settings: dict[str, Any], sockets: list[str]) -> None:
+    """Serve ``settings["target"]`` on the supervisor's socket, reporting on the control socket.
+
+    ``sockets`` are the arguments that name the two sockets (see ``platform.receive``).
+    """
+    platform.ignore_console_signals()
+    sock, control = platform.receive(sockets)
+    process = ServerProcess(control)
+    handover = HandOver(process)
+    with collecting() as built:
+        try:
+            app = targets.load(
+                settings["target"],
+                hook=handover,
+                interval=settings["interval"],
+                extra_files=settings["extra_files"],
+                exclude=settings["exclude"],
+                on_change=settings["on_change"],
+            )
+        except targets.TargetError as error:
+            process.tell(protocol.Failed(os.getpid(), str(error)))
+            os._exit(protocol.ExitStatus.BAD_INPUT)
+    for middleware in built:
+        middleware.use_hook(handover)  # an ini's own [filter:reload] with hook=auto
+    process.adapter = open_adapter(settings["server"], sock, app)
+    if sys.platform != "win32":  # a signal sent to this process alone
+        signal.signal(
+            signal.SIGTERM,
+            lambda number, frame: process.end_soon(STOP_DRAIN, protocol.ExitStatus.STOPPED),
+        )
+    threading.Thread(target=process.listen, daemon=True).start()
+    process.tell(protocol.Ready(os.getpid(), sum(len(m.watched_files) for m in built)))
+    process.adapter.serve()
+    time.sleep(HANDOVER_DRAIN)  # serve() returns on a stop; end() ends the process
+
+
+if __name__ == "__main__":
+    run(json.loads(sys.argv[1]), sys.argv[2:])

@@ -1,0 +1,88 @@
+"""What the supervisor and a server process say to each other, and how a process exits.
+
+Messages travel as JSON lines on the control socket pair: from the process,
+``Ready``, ``Restart`` and ``Failed``; from the supervisor, ``Stop``. Both
+sides use ``encode`` and ``Reader`` only, so a message is spelled in one place.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit statuses of ``reloadmw serve`` and of its server processes."""
+
+    #: Stopped by Ctrl-C, Ctrl-Break or SIGTERM, after finishing its responses.
+    STOPPED = 0
+    #: The first server process died before it ever served (its traceback is above).
+    CRASHED = 1
+    #: Bad input (a target that names nothing, a port in use): one line says why.
+    BAD_INPUT = 2
+    #: A server process that handed over to its successor and drained.
+    HANDED_OVER = 3
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The process serves; ``files`` are watched."""
+
+    pid: int
+    files: int
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The process found ``changed`` files: start its successor now."""
+
+    pid: int
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The target names nothing that exists: the process exits with BAD_INPUT."""
+
+    pid: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Stop:
+    """From the supervisor: finish the responses in flight, then exit."""
+
+
+Message = Ready | Restart | Failed | Stop
+_KINDS: dict[str, type[Message]] = {
+    kind.__name__.lower(): kind for kind in (Ready, Restart, Failed, Stop)
+}
+
+
+def encode(message: Message) -> bytes:
+    """One JSON line."""
+    fields = asdict(message)
+    return json.dumps({"kind": type(message).__name__.lower(), **fields}).encode() + b"\n"
+
+
+def decode(line: bytes) -> Message:
+    """The message of one line; ValueError for a line that is not one."""
+    try:
+        data = json.loads(line)
+        kind = _KINDS[data.pop("kind")]
+        return kind(**data)
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+        raise ValueError(f"not a reloadmw serve message: {line[:200]!r}") from error
+
+
+class Reader:
+    """Messages out of the bytes read from a socket, whatever the chunks."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[Message]:
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return [decode(line) for line in lines if line.strip()]

@@ -1,0 +1,63 @@
+"""The standard library's server as a ``reloadmw serve`` adapter: a thread per request."""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+
+class ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
+    """The standard library's WSGI server, a thread per request, on a given socket."""
+
+    daemon_threads = True  # in-flight requests are counted and drained here instead
+
+    def __init__(self, sock: socket.socket, app: WSGIApplication) -> None:
+        host, port = sock.getsockname()[:2]
+        super().__init__((host, port), WSGIRequestHandler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = sock
+        # HTTPServer.server_bind would look the host's name up; the address will do.
+        self.server_name, self.server_port = str(host), int(port)
+        self.setup_environ()
+        self.set_app(app)
+        # Old and new processes poll the same socket during a hand-over; the one
+        # that loses a race for a connection must not block in accept().
+        sock.setblocking(False)
+        self._active = 0
+        self._idle = threading.Condition()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = self.socket.accept()  # BlockingIOError: another took it
+        connection.setblocking(True)
+        return connection, address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._idle:
+            self._active += 1  # before the thread starts, so a drain cannot miss it
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def serve(self) -> None:
+        self.serve_forever(poll_interval=0.1)
+
+    def stop_accepting(self) -> None:
+        """Stop the accept loop, and wait until it has stopped (not from its own thread)."""
+        self.shutdown()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until no request is in flight; False if ``timeout`` ran out first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
