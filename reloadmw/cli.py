@@ -1,16 +1,21 @@
-"""The command line: ``reloadmw serve TARGET`` (also ``python -m reloadmw serve TARGET``)."""
+"""The command line: ``reloadmw serve TARGET`` (also ``python -m reloadmw serve TARGET``).
+
+Its flags are generated from the option declarations (``reloadmw.options``):
+``ServeSettings`` for serve's own, and every ``Options`` field that has a flag.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
-from . import config
+from .converters import asbool
+from .options import Declaration, Options, ServeSettings, declarations
 from .serve import ExitStatus, ServeError, serve
-from .serve.adapter import SERVERS
 
 DESCRIPTION = """\
 Serve a WSGI application on 127.0.0.1 and start it afresh in a new process when its code
@@ -23,21 +28,38 @@ class Parser(argparse.ArgumentParser):
         self.exit(ExitStatus.BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def port_number(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        number = -1
-    if not 0 <= number <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
-    return number
+def plain(text: str) -> str:
+    """reStructuredText markup out of a declaration's doc, for ``--help``."""
+    text = re.sub(r":[a-z]+:`([^`]+)`", r"\1", text)
+    return text.replace("``", "").replace("%", "%%")
 
 
-def seconds(text: str) -> float:
-    try:
-        return config.asinterval("--interval", text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+def _typed(flag: str, convert: Callable[[str, Any], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return convert(flag, text)
+        except (ValueError, TypeError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
+def add_flag(group: Any, name: str, default: Any, declaration: Declaration) -> None:
+    """The flag of one declared option; absent from the result unless given."""
+    flag = declaration.flag
+    assert flag is not None
+    shown = " ".join(default) if isinstance(default, tuple) else default
+    more: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
+    if declaration.convert is asbool:
+        more["action"] = argparse.BooleanOptionalAction
+    elif isinstance(default, tuple):  # a list: the flag repeats
+        more |= {"action": "append", "metavar": flag.strip("-").upper().replace("-", "_")}
+    elif declaration.choices:
+        more |= {"choices": declaration.choices}
+    else:
+        more |= {"type": _typed(flag, declaration.convert)}
+    help_text = plain(declaration.doc) + (f" (default: {shown})" if shown != () else "")
+    group.add_argument(flag, help=help_text, **more)
 
 
 def parser() -> Parser:
@@ -45,48 +67,30 @@ def parser() -> Parser:
     commands = main.add_subparsers(dest="command", required=True, parser_class=Parser)
     run = commands.add_parser("serve", help="serve an application", description=DESCRIPTION)
     run.add_argument("target", metavar="TARGET")
-    run.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    run.add_argument("--port", type=port_number, default=8000, help="port (8000)")
-    run.add_argument(
-        "--server",
-        choices=list(SERVERS),
-        default="wsgiref",
-        help="the standard library's server, a thread per request (default), or waitress",
-    )
-    run.add_argument("--interval", type=seconds, default=1.0, help="seconds between checks (1)")
-    run.add_argument(
-        "--extra-file", action="append", default=[], metavar="PATH", help="also watch PATH (glob)"
-    )
-    run.add_argument(
-        "--exclude", action="append", default=[], metavar="PATTERN", help="never watch PATTERN"
-    )
-    run.add_argument(
-        "--on-change",
-        choices=list(config.ON_CHANGE),
-        default="restart",
-        help="restart after the response (default), or answer 503 and retry before it",
-    )
+    for cls in (ServeSettings, Options):
+        for each, declaration in declarations(cls):
+            if declaration.flag is not None:
+                add_flag(run, each.name, each.default, declaration)
     return main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parsed = parser().parse_args(argv)
-    if parsed.server == "waitress" and importlib.util.find_spec("waitress") is None:
+    given = vars(parser().parse_args(argv))
+    target = given.pop("target")
+    given.pop("command")
+    own = {each.name for each, _ in declarations(ServeSettings)}
+    try:
+        settings = ServeSettings(**{k: v for k, v in given.items() if k in own})
+        options = Options.build({k: v for k, v in given.items() if k not in own})
+    except (ValueError, TypeError) as error:
+        print(f"reloadmw: error: {error}", file=sys.stderr)
+        return ExitStatus.BAD_INPUT
+    if settings.server == "waitress" and importlib.util.find_spec("waitress") is None:
         print("reloadmw: error: --server waitress needs waitress: pip install waitress",
               file=sys.stderr)  # fmt: skip
         return ExitStatus.BAD_INPUT
-    options = {
-        "target": parsed.target,
-        "host": parsed.host,
-        "port": parsed.port,
-        "server": parsed.server,
-        "interval": parsed.interval,
-        "extra_files": config.absolute(parsed.extra_file, "."),
-        "exclude": parsed.exclude,
-        "on_change": parsed.on_change,
-    }
     try:
-        return serve(options)
+        return serve(target, settings, options)
     except ServeError as error:
         print(f"reloadmw: error: {error}", file=sys.stderr)
         return ExitStatus.BAD_INPUT

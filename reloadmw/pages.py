@@ -11,10 +11,11 @@ from __future__ import annotations
 import html
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from webob import Request, Response
+
+from .syntax import Problem
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -29,20 +30,6 @@ FORWARDING_HEADERS = (
     "HTTP_TRUE_CLIENT_IP",
     "HTTP_CF_CONNECTING_IP",
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A changed source file that does not compile."""
-
-    path: str
-    line: int | None
-    message: str
-    text: str  # the offending line, or ""
-
-    def __str__(self) -> str:
-        where = f"{self.path}, line {self.line}" if self.line else self.path
-        return f"{where}: {self.message}" + (f"\n    {self.text.strip()}" if self.text else "")
 
 
 def _is_loopback(address: str) -> bool:

@@ -45,7 +45,7 @@ class AfterClose:
 
 
 def announce(changed: list[str], via: str, stream: Any) -> None:
-    """Log the restart at INFO, write it once to the server's error stream, drop bytecode."""
+    """Log the restart at INFO, and write it once to the server's error stream."""
     shown = ", ".join(changed[:PATHS_SHOWN])
     if len(changed) > PATHS_SHOWN:
         shown += f" and {len(changed) - PATHS_SHOWN} more"
@@ -57,6 +57,10 @@ def announce(changed: list[str], via: str, stream: Any) -> None:
             stream.flush()
         except Exception:
             log.debug("could not write to the server's error stream", exc_info=True)
+
+
+def drop_bytecode(changed: list[str]) -> None:
+    """Remove the changed sources' cached bytecode, so that the new process compiles them."""
     for path, error in forget_bytecode(changed):
         log.warning(
             "cannot remove the cached bytecode of %s (%s): an edit within the same second "

@@ -8,8 +8,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from .pages import Problem
+
+@dataclass(frozen=True)
+class Problem:
+    """A changed source file that does not compile."""
+
+    path: str
+    line: int | None
+    message: str
+    text: str  # the offending line, or ""
+
+    def __str__(self) -> str:
+        where = f"{self.path}, line {self.line}" if self.line else self.path
+        return f"{where}: {self.message}" + (f"\n    {self.text.strip()}" if self.text else "")
 
 
 def problem(path: str) -> Problem | None:

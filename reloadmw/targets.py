@@ -8,7 +8,7 @@ The same guard serves ``import_app`` in WSGI scripts and ``reloadmw serve``.
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import importlib.util
 import logging
 import os
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import names, pages
 from .middleware import ReloadMiddleware, collecting
+from .options import Options
 from .watch.sources import stdlib_dirs
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _traceback_files(error: BaseException) -> list[str]:
 
 
 def guarded(
-    target: str, load: Callable[[], WSGIApplication], watch: Iterable[str] = (), **options: Any
+    target: str, load: Callable[[], WSGIApplication], options: Options, watch: Iterable[str] = ()
 ) -> WSGIApplication:
     """``load()`` the application and wrap it; on failure wrap a BrokenImport instead.
 
@@ -85,11 +86,11 @@ def guarded(
             ", ".join(files) or "(none)",
             details,
         )
-        extra = [*options.pop("extra_files", ()), *files]
-        return ReloadMiddleware(BrokenImport(target, details), extra_files=extra, **options)
+        options = dataclasses.replace(options, extra_files=(*options.extra_files, *files))
+        return ReloadMiddleware(BrokenImport(target, details), options=options)
     if isinstance(app, ReloadMiddleware) or built:
         return app
-    return ReloadMiddleware(app, **options)
+    return ReloadMiddleware(app, options=options)
 
 
 def _import_object(target: str) -> WSGIApplication:
@@ -108,11 +109,11 @@ def _import_object(target: str) -> WSGIApplication:
     return found  # type: ignore[no-any-return]
 
 
-def import_app(target: str, **options: Any) -> WSGIApplication:
+def import_app(target: str, **values: Any) -> WSGIApplication:
     """Import ``"package.module:callable"`` (default callable ``application``) and wrap it.
 
     :param target: what to import.
-    :param options: ReloadMiddleware's options.
+    :param values: ReloadMiddleware's options, as keywords.
 
     If the import raises, the returned middleware serves the traceback to
     loopback clients (a plain 500 to others), watches the files in the
@@ -120,7 +121,7 @@ def import_app(target: str, **options: Any) -> WSGIApplication:
     process when one changes. A target module that does not exist raises
     ``TargetError`` (a ValueError): that is a mistake in the name.
     """
-    return guarded(target, lambda: _import_object(target), **options)
+    return guarded(target, lambda: _import_object(target), Options.build(values))
 
 
 def _load_file(path: str) -> WSGIApplication:
@@ -159,18 +160,19 @@ def _load_ini(spec: str) -> WSGIApplication:
     return loadapp(f"config:{path}", name=name or "main")  # type: ignore[no-any-return]
 
 
-def load(target: str, **options: Any) -> WSGIApplication:
+def load(target: str, options: Options | None = None) -> WSGIApplication:
     """A ``reloadmw serve`` TARGET, guarded and wrapped (never twice).
 
     TARGET is ``package.module:callable``; a path to a ``.py`` or ``.wsgi``
     file that defines ``application``; or ``config:FILE.ini`` (optionally
     ``#name``) for PasteDeploy.
     """
+    options = options or Options.build({})
     if target.startswith("config:"):
         spec = target[len("config:") :]
         path = os.path.abspath(spec.partition("#")[0])
-        return guarded(target, lambda: _load_ini(os.path.abspath(spec)), [path], **options)
+        return guarded(target, lambda: _load_ini(os.path.abspath(spec)), options, [path])
     if target.endswith((".py", ".wsgi")) or os.sep in target:
         path = os.path.abspath(target)
-        return guarded(target, lambda: _load_file(path), [path], **options)
-    return guarded(target, lambda: _import_object(target), **options)
+        return guarded(target, lambda: _load_file(path), options, [path])
+    return guarded(target, lambda: _import_object(target), options)

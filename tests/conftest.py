@@ -82,9 +82,10 @@ def caplog_reloadmw(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixtur
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> support.Clock:
-    """Replace the middleware's monotonic clock with one the test moves."""
+    """Replace the monotonic clock of the middleware and its check with one the test moves."""
     fake = support.Clock()
     monkeypatch.setattr("reloadmw.middleware.monotonic", fake)
+    monkeypatch.setattr("reloadmw.check.monotonic", fake)
     return fake
 
 

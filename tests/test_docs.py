@@ -116,10 +116,9 @@ def test_options_py_and_ini_agree(examples):
     from_ini = loadapp(f"config:{EXAMPLES / 'options.ini'}")
     for middleware in (from_python, from_ini):
         assert isinstance(middleware, ReloadMiddleware)
-        assert (middleware.interval, middleware.on_change, middleware.backend) == (
-            0.5, "retry", "inotify"
-        )  # fmt: skip
-        assert (middleware.replay, middleware.syntax_check) == (False, False)
+        options = middleware.options
+        assert (options.interval, options.on_change, options.backend) == (0.5, "retry", "inotify")
+        assert (middleware.options.replay, middleware.options.syntax_check) == (False, False)
         assert middleware._hook_spec.name == "signal:SIGTERM"
 
 
@@ -131,7 +130,7 @@ def test_options_py_and_ini_agree(examples):
 def test_ini_examples(examples, ini, interval):
     app = loadapp(f"config:{EXAMPLES / ini}")
     assert isinstance(app, ReloadMiddleware)
-    assert app.interval == interval
+    assert app.options.interval == interval
     assert "Hello from reloadmw" in TestApp(app).get("/", extra_environ=LOCAL).text
 
 

@@ -132,6 +132,6 @@ def test_the_middleware_option(tree, recorder):
         lambda e, s: [], interval=0, hook=recorder, backend="inotify",
         extra_files=[str(p) for p in tree],
     )  # fmt: skip
-    assert middleware._watcher.backend == "inotify"
+    assert middleware._check.watcher.backend == "inotify"
     with pytest.raises(ValueError, match=r"'backend'.*'stat', 'inotify'.*'fanotify'"):
         ReloadMiddleware(lambda e, s: [], backend="fanotify")

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from webtest import TestApp
 
-from reloadmw import ReloadMiddleware, config, filter_factory
+from reloadmw import ReloadMiddleware, filter_factory
+from reloadmw.options import Options, declarations
 from tests.support import write
 
 ENVIRON = {"SERVER_SOFTWARE": "gunicorn/23.0.0"}
@@ -91,7 +92,8 @@ SAFE_HOOKS = [
     *("signal:SIGTERM", "signal:NOPE", "os:sep", "os:getpid", "no_such_hook_module:x"),
 ]
 
-keys = st.one_of(st.sampled_from(sorted(config.OPTIONS)), st.text(min_size=1, max_size=12))
+OPTION_NAMES = sorted(each.name for each, _ in declarations(Options))
+keys = st.one_of(st.sampled_from(OPTION_NAMES), st.text(min_size=1, max_size=12))
 
 
 def values_for(key: str) -> st.SearchStrategy[str]:

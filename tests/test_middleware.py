@@ -118,7 +118,7 @@ def test_hook_fires_once_and_checking_stops(clock, recorder, watched, monkeypatc
     call(middleware)
     assert len(recorder.calls) == 1
     checks = []
-    monkeypatch.setattr(middleware._watcher, "check", lambda: checks.append(1) or ["x"])
+    monkeypatch.setattr(middleware._check.watcher, "check", lambda: checks.append(1) or ["x"])
     write(watched, "VERSION = 333\n")
     for _ in range(3):
         clock.advance(5)
@@ -202,7 +202,7 @@ def test_failing_check_is_logged_and_the_response_is_untouched(caplog_reloadmw, 
     def broken():
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(middleware._watcher, "check", broken)
+    monkeypatch.setattr(middleware._check.watcher, "check", broken)
     assert call(middleware) == b"hello world"
     assert any(r.levelno == logging.ERROR for r in caplog_reloadmw.records)
 
@@ -256,7 +256,7 @@ def test_disabled_is_a_pass_through(how, recorder, watched, monkeypatch, caplog_
     middleware = ReloadMiddleware(
         make_app(body=body), interval=0, hook=recorder, enabled=how != "option"
     )
-    assert middleware.enabled is False
+    assert middleware.options.enabled is False
     write(watched, "VERSION = 22\n")
     environ = {**ENVIRON, "wsgi.errors": io.StringIO()}
     assert middleware(environ, lambda *a: None) is body
@@ -268,7 +268,7 @@ def test_disabled_is_a_pass_through(how, recorder, watched, monkeypatch, caplog_
 
 def test_disable_variable_zero_keeps_it_enabled(monkeypatch):
     monkeypatch.setenv("RELOADMW_DISABLE", "0")
-    assert ReloadMiddleware(make_app()).enabled is True
+    assert ReloadMiddleware(make_app()).options.enabled is True
 
 
 def test_auto_hook_is_chosen_at_the_first_request(caplog_reloadmw):
@@ -292,7 +292,7 @@ def test_unknown_server_warns_once_about_exit(caplog_reloadmw):
 def test_mod_wsgi_embedded_mode_warns_once_and_never_checks(caplog_reloadmw, watched, monkeypatch):
     middleware = ReloadMiddleware(make_app(), interval=0)
     checks = []
-    monkeypatch.setattr(middleware._watcher, "check", lambda: checks.append(1) or [])
+    monkeypatch.setattr(middleware._check.watcher, "check", lambda: checks.append(1) or [])
     write(watched, "VERSION = 22\n")
     for _ in range(3):
         assert call(middleware, {"mod_wsgi.process_group": "", "mod_wsgi.version": (4, 9)}) == (

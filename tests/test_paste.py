@@ -52,7 +52,7 @@ def test_pipeline_with_egg_filter(tmp_path):
         """,
     )
     assert isinstance(app, ReloadMiddleware)
-    assert app.interval == 0.25
+    assert app.options.interval == 0.25
     assert isinstance(app._hook_spec, hooks.Exit)
     watched = app.watched_files
     assert os.path.join(str(tmp_path), "shared.ini") in watched  # relative to the ini's directory
@@ -73,7 +73,7 @@ def test_filter_with(tmp_path):
         """,
     )
     assert isinstance(app, ReloadMiddleware)
-    assert app.interval == 2
+    assert app.options.interval == 2
 
 
 def test_filter_app_section(tmp_path):
@@ -87,7 +87,7 @@ def test_filter_app_section(tmp_path):
         """,
     )
     assert isinstance(app, ReloadMiddleware)
-    assert app.enabled is False
+    assert app.options.enabled is False
     assert TestApp(app).get("/").body == b"hello"
 
 
@@ -122,14 +122,14 @@ DEFAULTS = "[DEFAULT]\ninterval = 9\n" + PIPELINE
 )
 def test_keys_that_default_defines_need_set(tmp_path, line, interval):
     app = load(tmp_path, DEFAULTS + line + "\n")
-    assert app.interval == interval
+    assert app.options.interval == interval
 
 
 def test_factories_directly(tmp_path):
     here = str(tmp_path)
     make = filter_factory({"here": here}, interval="0", extra_files="a.txt")
     middleware = make(lambda environ, start_response: [])
-    assert middleware.interval == 0
+    assert middleware.options.interval == 0
     assert os.path.join(here, "a.txt") in middleware.watched_files
     wrapped = filter_app_factory(lambda e, s: [], {"here": here}, enabled="no")
-    assert wrapped.enabled is False
+    assert wrapped.options.enabled is False

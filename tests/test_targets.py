@@ -6,6 +6,7 @@ import pytest
 from webtest import TestApp
 
 from reloadmw import ReloadMiddleware, TargetError, import_app
+from reloadmw.options import Options
 from reloadmw.targets import BrokenImport, load
 from tests.support import write
 
@@ -23,7 +24,7 @@ def test_import_app_wraps_the_application(modules):
     modules("target_good", GOOD)
     app = import_app("target_good:application", interval=0)
     assert isinstance(app, ReloadMiddleware)
-    assert app.interval == 0
+    assert app.options.interval == 0
     assert TestApp(app).get("/", extra_environ=LOCAL).text == "good"
     assert import_app("target_good").app is app.app  # the callable defaults to application
 
@@ -80,8 +81,8 @@ def test_an_import_error_inside_the_module_is_guarded(modules):
 
 def test_load_a_wsgi_script_file(workdir):
     script = write(workdir / "site.wsgi", GOOD)
-    app = load(str(script), interval=3)
-    assert app.interval == 3
+    app = load(str(script), Options(interval=3))
+    assert app.options.interval == 3
     assert str(script) in app.watched_files
     assert TestApp(app).get("/", extra_environ=LOCAL).text == "good"
 
@@ -106,13 +107,13 @@ use = call:tests.apps.hello:app_factory
 
 def test_load_an_ini_wraps_it_once(workdir):
     plain = write(workdir / "plain.ini", INI.format(pipeline="hello"))
-    wrapped = load(f"config:{plain}", interval=2)
+    wrapped = load(f"config:{plain}", Options(interval=2))
     assert isinstance(wrapped, ReloadMiddleware)
-    assert wrapped.interval == 2
+    assert wrapped.options.interval == 2
     own = write(workdir / "own.ini", INI.format(pipeline="reload hello"))
-    loaded = load(f"config:{own}", interval=2)
+    loaded = load(f"config:{own}", Options(interval=2))
     assert isinstance(loaded, ReloadMiddleware)
-    assert loaded.interval == 7  # the ini's own filter, not wrapped again
+    assert loaded.options.interval == 7  # the ini's own filter, not wrapped again
     named = load(f"config:{plain}#hello")
     assert TestApp(named).get("/", extra_environ=LOCAL).text == "hello"
 

@@ -12,7 +12,7 @@ supervisor (Ctrl-C, Ctrl-Break, SIGTERM), or the supervisor's end closing
 from __future__ import annotations
 
 import contextlib
-import json
+import dataclasses
 import os
 import signal
 import socket
@@ -20,11 +20,11 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from .. import targets
 from ..hooks import Hook
 from ..middleware import collecting
+from ..options import Options
 from . import platform, protocol
 from .adapter import Adapter, open_adapter
 
@@ -93,8 +93,8 @@ class HandOver(Hook):
         self._process.end_soon(HANDOVER_DRAIN, protocol.ExitStatus.HANDED_OVER)
 
 
-def run(settings: dict[str, Any], sockets: list[str]) -> None:
-    """Serve ``settings["target"]`` on the supervisor's socket, reporting on the control socket.
+def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
+    """Serve ``target`` on the supervisor's socket, reporting on the control socket.
 
     ``sockets`` are the arguments that name the two sockets (see ``platform.receive``).
     """
@@ -104,20 +104,13 @@ def run(settings: dict[str, Any], sockets: list[str]) -> None:
     handover = HandOver(process)
     with collecting() as built:
         try:
-            app = targets.load(
-                settings["target"],
-                hook=handover,
-                interval=settings["interval"],
-                extra_files=settings["extra_files"],
-                exclude=settings["exclude"],
-                on_change=settings["on_change"],
-            )
+            app = targets.load(target, options=dataclasses.replace(options, hook=handover))
         except targets.TargetError as error:
             process.tell(protocol.Failed(os.getpid(), str(error)))
             os._exit(protocol.ExitStatus.BAD_INPUT)
     for middleware in built:
         middleware.use_hook(handover)  # an ini's own [filter:reload] with hook=auto
-    process.adapter = open_adapter(settings["server"], sock, app)
+    process.adapter = open_adapter(server, sock, app)
     if sys.platform != "win32":  # a signal sent to this process alone
         signal.signal(
             signal.SIGTERM,
@@ -130,4 +123,4 @@ def run(settings: dict[str, Any], sockets: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    run(json.loads(sys.argv[1]), sys.argv[2:])
+    run(sys.argv[1], sys.argv[2], Options.from_json(sys.argv[3]), sys.argv[4:])

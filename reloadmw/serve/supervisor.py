@@ -11,7 +11,6 @@ is never stale.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import selectors
 import signal
@@ -20,9 +19,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import platform, protocol
+
+if TYPE_CHECKING:
+    from ..options import Options, ServeSettings
 
 #: How long a stop (Ctrl-C, SIGTERM) may take in all before the rest is killed.
 STOP_TIMEOUT = 4.5
@@ -65,9 +67,10 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, sock: socket.socket, options: dict[str, Any]) -> None:
+    def __init__(self, sock: socket.socket, target: str, server: str, options: str) -> None:
         self.sock = sock
-        self.options = options
+        #: What every server process is started with: the target, the server, the options.
+        self.launch = [target, server, options]
         self.children: dict[int, Child] = {}
         self.current: Child | None = None
         self.selector = selectors.DefaultSelector()
@@ -78,7 +81,7 @@ class Supervisor:
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in str(host) else host
         self.banner = (
-            f"serving {options['target']} on http://{shown}:{port}/ with {options['server']} "
+            f"serving {target} on http://{shown}:{port}/ with {server} "
             f"(supervisor pid {os.getpid()}); Ctrl-C stops"
         )
         # A signal writes a byte here, so that select() returns at once.
@@ -89,7 +92,7 @@ class Supervisor:
 
     def spawn(self) -> Child:
         mine, theirs = socket.socketpair()
-        command = [sys.executable, "-m", "reloadmw.serve.process", json.dumps(self.options)]
+        command = [sys.executable, "-m", "reloadmw.serve.process", *self.launch]
         try:
             process = platform.start(command, self.sock, theirs)
         finally:
@@ -208,6 +211,7 @@ class Supervisor:
         self.sock.close()
 
 
-def serve(options: dict[str, Any]) -> int:
-    """Run until Ctrl-C or SIGTERM; the exit status."""
-    return Supervisor(listen(options["host"], options["port"]), options).run()
+def serve(target: str, settings: ServeSettings, options: Options) -> int:
+    """Serve ``target`` until Ctrl-C, Ctrl-Break or SIGTERM; the exit status."""
+    sock = listen(settings.host, settings.port)
+    return Supervisor(sock, target, settings.server, options.to_json()).run()

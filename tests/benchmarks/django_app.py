@@ -115,7 +115,7 @@ def run(rounds: int) -> dict[str, object]:
                        "wsgi.errors": io.StringIO()}  # fmt: skip
             b"".join(django_app(environ, lambda *a: None))  # loads views, templates, admin
         middleware = ReloadMiddleware(django_app)
-        watcher = middleware._watcher
+        watcher = middleware._check.watcher
         assert watcher is not None
         reloader = autoreload.StatReloader()
         reloader.SLEEP_TIME = 0

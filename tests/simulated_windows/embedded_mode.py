@@ -79,7 +79,7 @@ print(
             "platform": sys.platform,
             "bodies": [first.decode(), second.decode()],
             "hook": middleware.hook.name if middleware.hook else None,
-            "backend": middleware.backend,
+            "backend": middleware.options.backend,
             "watched": sorted(middleware.watched_files),
             "edited": edited,
         }

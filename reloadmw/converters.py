@@ -1,19 +1,15 @@
-"""Options: validation for the Python API and string conversion for ini files.
+"""Converters: each turns a value from Python, an ini file or the command line into one type.
 
-Both entry points share this module, so an option is spelled, checked and
-explained the same way whether it comes from ``ReloadMiddleware(...)`` or from
-a ``[filter:reload]`` section. As in waitress ``adjustments.py``, every ini
-key maps to a converter and an unknown key is an error that lists the valid
-ones. Configuration errors are raised when the application is built, never
-in the middle of a request.
+A converter takes the option's name (for its error message) and the value;
+strings are parsed, other values checked. Errors name the option and the
+value and say what was expected.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 
 TRUTHY = frozenset({"true", "yes", "on", "1"})
 FALSY = frozenset({"false", "no", "off", "0"})
@@ -74,21 +70,6 @@ def asinterval(name: str, value: object) -> float:
     return number
 
 
-#: The values of the options that take one of a few words.
-CHOICES = {"on_change": ("restart", "retry"), "backend": ("stat", "inotify")}
-ON_CHANGE = CHOICES["on_change"]
-
-
-def aschoice(name: str, value: object) -> str:
-    """Read an option that takes one of the words in ``CHOICES[name]``."""
-    choices = CHOICES[name]
-    if isinstance(value, str) and value.strip().lower() in choices:
-        return value.strip().lower()
-    raise ValueError(
-        f"reloadmw option {name!r}: expected one of {', '.join(map(repr, choices))}, got {value!r}"
-    )
-
-
 def ashook(name: str, value: object) -> object:
     """Keep a hook as given; ``reloadmw.hooks.resolve`` checks it when the app is built."""
     if isinstance(value, str):
@@ -96,37 +77,41 @@ def ashook(name: str, value: object) -> object:
     return value
 
 
-#: Every option, in the spelling shared by Python and ini files, with its converter.
-OPTIONS: dict[str, Callable[[str, Any], Any]] = {
-    "interval": asinterval,
-    "hook": ashook,
-    "extra_files": aslist,
-    "exclude": aslist,
-    "include_site_packages": asbool,
-    "enabled": asbool,
-    "replay": asbool,
-    "syntax_check": asbool,
-    "on_change": aschoice,
-    "backend": aschoice,
-}
+def aschoice(choices: tuple[str, ...]) -> Callable[[str, object], str]:
+    """A converter for an option that takes one of ``choices``, in any case."""
 
-
-def parse_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Convert ini settings (strings) to keyword arguments for ReloadMiddleware.
-
-    Raises ValueError for an unknown key, naming it and listing the valid ones,
-    and ValueError or TypeError for a bad value, naming the key and the value.
-    """
-    unknown = sorted(set(settings) - set(OPTIONS))
-    if unknown:
+    def convert(name: str, value: object) -> str:
+        if isinstance(value, str) and value.strip().lower() in choices:
+            return value.strip().lower()
         raise ValueError(
-            f"unknown reloadmw option{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(map(repr, unknown))}; valid options are: {', '.join(sorted(OPTIONS))}"
+            f"reloadmw option {name!r}: expected one of {', '.join(map(repr, choices))}, "
+            f"got {value!r}"
         )
-    return {key: OPTIONS[key](key, value) for key, value in settings.items()}
+
+    return convert
 
 
-def disabled_by_environment(environ: dict[str, str] | None = None) -> bool:
+def asport(name: str, value: object) -> int:
+    """A TCP port number, 0 to 65535."""
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else -1
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise ValueError(
+            f"reloadmw option {name!r}: expected a port number from 0 to 65535, got {value!r}"
+        )
+    return number
+
+
+def astext(name: str, value: object) -> str:
+    """A non-empty string."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError(f"reloadmw option {name!r}: expected a non-empty string, got {value!r}")
+
+
+def disabled_by_environment(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``RELOADMW_DISABLE`` is set to anything non-empty other than ``0``."""
     value = (os.environ if environ is None else environ).get(DISABLE_VARIABLE, "")
     return value.strip() not in ("", "0")
