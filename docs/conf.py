@@ -4,6 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))
 
 project = "reloadmw"
 author = "The reloadmw developers"
@@ -13,6 +14,7 @@ release = "0.1.0.dev0"
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.graphviz",
+    "generated",
 ]
 html_theme = "furo"
 html_title = "reloadmw"
@@ -20,4 +22,4 @@ graphviz_output_format = "svg"
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 nitpicky = False
-exclude_patterns = ["_build", "benchmarks/*.txt"]
+exclude_patterns = ["_build", "benchmarks/*.txt", "_generated"]
