@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs: reloadmw itself (editable) with its test
-# requirements, and the system tools that the tests use. Safe to run again.
+# Installs what the test suite needs: a virtual environment in .venv with reloadmw
+# (editable) and its test, docs and benchmark requirements, and the system tools that
+# the tests use. Works with Debian's own python3 (PEP 668: nothing is installed into
+# it) as with any other. Safe to run again. Then: .venv/bin/python -m pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +23,11 @@ command -v gcc >/dev/null || missing+=(gcc)
 command -v apache2 >/dev/null || missing+=(apache2-bin)
 [ -e /usr/lib/apache2/modules/mod_wsgi.so ] || missing+=(libapache2-mod-wsgi-py3)
 command -v dot >/dev/null || missing+=(graphviz)  # the docs' diagram
+# venv: Debian splits it out of python3.
+python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     apt_install "${missing[@]}"
 fi
 
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,docs,bench]'

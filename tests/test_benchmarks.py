@@ -7,7 +7,7 @@ import pytest
 from tests.benchmarks import check, django_app, fastpath
 from tests.benchmarks.__main__ import in_fresh_interpreter
 
-pytestmark = pytest.mark.linux
+pytestmark = [pytest.mark.linux, pytest.mark.bench]
 
 
 def test_fast_path_benchmark_runs():

@@ -20,9 +20,10 @@ from paste.deploy import loadapp
 from webtest import TestApp
 
 from reloadmw import ReloadMiddleware, hooks
+from reloadmw.options import Options, ServeSettings, declarations
 from reloadmw.targets import load
 from tests import support
-from tests.apache import Apache
+from tests.servers.apache import Apache
 
 pytestmark = pytest.mark.linux
 
@@ -65,7 +66,9 @@ def examples(monkeypatch):
             del sys.modules[name]
 
 
+@pytest.mark.docs
 def test_the_docs_build_without_warnings(tmp_path):
+    """With the pages generated from the code: the option table, serve's flags, the diagram."""
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
          str(DOCS), str(tmp_path / "html")],
@@ -74,9 +77,18 @@ def test_the_docs_build_without_warnings(tmp_path):
         timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "<svg" in (tmp_path / "html" / "how-it-works.html").read_text() or list(
-        (tmp_path / "html" / "_images").glob("graphviz-*.svg")
-    )
+    html = tmp_path / "html"
+    configuration = (html / "configuration.html").read_text()
+    serve_page = (html / "serve.html").read_text()
+    for cls in (Options, ServeSettings):
+        for each, declaration in declarations(cls):
+            if cls is Options:
+                assert f'<span class="pre">{each.name}</span>' in configuration, each.name
+            if declaration.flag:
+                assert declaration.flag in serve_page, declaration.flag
+    diagrams = " ".join(p.read_text() for p in (html / "_images").glob("graphviz-*.svg"))
+    for module in ("middleware", "check", "watch.watcher", "hooks.choose", "serve.supervisor"):
+        assert f">{module}</text>" in diagrams, module
 
 
 def test_every_example_is_included_and_exercised():
@@ -164,7 +176,7 @@ def test_apache_daemon_example(workdir, server_factory):
     """The page's configuration, as written, with its /srv/mysite put here."""
     site = copy_examples(workdir)
     config = (EXAMPLES / "apache-daemon.conf").read_text().replace("/srv/mysite", str(site))
-    from tests.apache import shared_site
+    from tests.servers.apache import shared_site
 
     config = config.replace(f"python-path={site}", f"python-path={site}:{shared_site()}")
     server = server_factory(Apache(site, "site.wsgi", root=workdir / "httpd", site=config))
@@ -186,7 +198,7 @@ def test_windows_httpd_example(workdir, server_factory):
     here Debian's mod_wsgi stands in for them. Under Linux, ``ap_signal_parent`` cannot
     load, so the hook says so once and the page is served without restarts.
     """
-    from tests.apache import shared_site
+    from tests.servers.apache import shared_site
 
     site = copy_examples(workdir)
     lines = (EXAMPLES / "windows-httpd.conf").read_text().splitlines()
@@ -207,7 +219,7 @@ def test_windows_httpd_example(workdir, server_factory):
 
 @pytest.mark.server
 def test_uwsgi_example(workdir, server_factory):
-    from tests.test_uwsgi import uwsgi_binary
+    from tests.servers.test_uwsgi import uwsgi_binary
 
     site = copy_examples(workdir)
     port = support.free_port()

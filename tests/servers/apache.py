@@ -18,7 +18,7 @@ from pathlib import Path
 from tests import support
 
 MODULES = Path("/usr/lib/apache2/modules")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CONFIG = """\
 ServerRoot "{root}"

@@ -135,3 +135,28 @@ def test_the_middleware_option(tree, recorder):
     assert middleware._check.watcher.backend == "inotify"
     with pytest.raises(ValueError, match=r"'backend'.*'stat', 'inotify'.*'fanotify'"):
         ReloadMiddleware(lambda e, s: [], backend="fanotify")
+
+
+def test_the_c_calls_themselves(tmp_path):
+    descriptor = inotify_backend.inotify_init()
+    try:
+        watch = inotify_backend.inotify_add_watch(descriptor, str(tmp_path), inotify_backend.MASK)
+        (tmp_path / "new.py").write_text("X = 1\n")
+        data = os.read(descriptor, 4096)  # non-blocking, and the event is queued already
+        number, mask, _, length = inotify_backend.HEADER.unpack_from(data)
+        assert number == watch and mask & inotify_backend.IN_CREATE
+        name = data[inotify_backend.HEADER.size : inotify_backend.HEADER.size + length]
+        assert name.rstrip(b"\0") == b"new.py"
+        with pytest.raises(FileNotFoundError, match="gone"):
+            inotify_backend.inotify_add_watch(descriptor, str(tmp_path / "gone"), 0x2)
+        with pytest.raises(BlockingIOError):
+            os.read(descriptor, 4096)
+    finally:
+        os.close(descriptor)
+
+
+def test_no_inotify_elsewhere_than_linux(monkeypatch):
+    monkeypatch.setattr(inotify_backend.sys, "platform", "darwin")
+    with pytest.raises(OSError, match="no inotify on darwin") as info:
+        inotify_backend.inotify_init()
+    assert info.value.errno == errno.ENOSYS

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests import support
-from tests.apache import Apache
+from tests.servers.apache import Apache
 
 pytestmark = pytest.mark.server
 

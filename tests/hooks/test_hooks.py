@@ -189,7 +189,7 @@ def test_signal_hooks_signal_their_own_process(spec, signal_name):
 
 
 def run_arbiter(*worker_pids):
-    script = Path(__file__).parent / "apps" / "fake_arbiter.py"
+    script = Path(__file__).parent.parent / "apps" / "fake_arbiter.py"
     result = subprocess.run(
         [sys.executable, str(script), *map(str, worker_pids)],
         capture_output=True,

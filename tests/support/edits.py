@@ -1,0 +1,198 @@
+"""Edits under a real server: the versioned test app, and what clients see around an edit."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import write
+from .network import Response, get, wait_for
+from .processes import Server
+
+#: The body of ``/big`` in tests/apps/versioned.py: 4 MB of known bytes.
+BIG = bytes(range(256)) * (4 * 1024 * 1024 // 256)
+
+APPS = Path(__file__).resolve().parent.parent / "apps"
+
+
+def install_versioned_app(
+    directory: Path, script: str, options: dict[str, object] | None, **settings: object
+) -> Path:
+    """Copy tests/apps/versioned.py to ``directory/script``; return its version.py.
+
+    ``options`` go to ReloadMiddleware (None: the bare app as ``app_factory``
+    only); ``settings`` are more keys of its settings.json (e.g. one_liner).
+    """
+    ready = directory / "ready"
+    ready.mkdir(mode=0o777, exist_ok=True)
+    ready.chmod(0o777)  # daemons that run as another user report here too
+    config = {"ready_dir": str(ready), **settings}
+    if options is not None:
+        config["options"] = options
+    (directory / "settings.json").write_text(json.dumps(config))
+    (directory / "settings.json").chmod(0o644)
+    shutil.copy(APPS / "versioned.py", directory / script)
+    (directory / script).chmod(0o644)
+    return write(directory / "version.py", "VERSION = 1\n")
+
+
+@dataclass
+class EditOutcome:
+    """What clients saw around one edit of version.py under a real server."""
+
+    before: Response  # served before the edit
+    trigger: Response  # the first response once a check was due: the one that finds it
+    in_flight: Response  # a slow request that was in flight during the edit
+    fresh: Response  # the first response that ran the new code
+    seconds: float  # from the edit to ``fresh``
+
+
+def edit_and_watch(
+    port: int,
+    version: Path,
+    new: int,
+    *,
+    interval: float,
+    budget: float,
+    slow: float = 2.0,
+) -> EditOutcome:
+    """Edit version.py to ``new`` while a slow request is in flight; follow the restart.
+
+    Checks that every response is complete (``/big`` byte for byte) and that
+    the new code is served within ``interval + budget`` seconds of the edit.
+    """
+    before = get(port)
+    in_flight: list[Response] = []
+    slow_client = threading.Thread(
+        target=lambda: in_flight.append(get(port, f"/slow?seconds={slow}", timeout=slow + 30))
+    )
+    slow_client.start()
+    time.sleep(0.3)  # the slow request is being served now
+    write(version, f"VERSION = {new}\n")
+    edited = time.monotonic()
+    time.sleep(interval)
+    trigger = get(port, "/big")
+    assert trigger.status == 200 and trigger.body == BIG, "the response that found it is cut"
+    fresh = trigger
+    while fresh.headers["X-Version"] != str(new):
+        if time.monotonic() - edited > interval + budget:
+            raise AssertionError(f"no new code {interval + budget}s after the edit")
+        time.sleep(0.05)
+        fresh = get(port, "/big")
+        assert fresh.status == 200 and fresh.body == BIG, "a response after the edit is cut"
+    seconds = time.monotonic() - edited
+    slow_client.join(slow + 30)
+    assert in_flight, "the request in flight got no response"
+    assert in_flight[0].status == 200, in_flight[0]
+    return EditOutcome(before, trigger, in_flight[0], fresh, seconds)
+
+
+@dataclass
+class LoadReport:
+    requests: int = 0
+    failures: int = 0  # errors, non-200 answers and cut bodies
+    edits: int = 0
+    restarts: int = 0  # pids that served, beyond the first
+    worst: float = 0.0  # seconds from an edit to the first response with its code
+
+    def __str__(self) -> str:
+        return (
+            f"requests={self.requests} failures={self.failures} edits={self.edits} "
+            f"restarts={self.restarts} worst time to new code={self.worst:.2f}s"
+        )
+
+
+def load_while_editing(
+    port: int,
+    version: Path,
+    *,
+    edits: int = 20,
+    clients: int = 8,
+    interval: float,
+    budget: float,
+    limit: float = 60.0,
+) -> LoadReport:
+    """``clients`` threads request without pause while version.py is edited ``edits`` times.
+
+    Each edit waits until a client has seen its code (at most ``interval +
+    budget`` seconds), then the next follows. Every 10th request is ``/big``,
+    checked byte for byte. Stops after ``limit`` seconds in any case.
+    """
+    report = LoadReport()
+    lock = threading.Lock()
+    newest = [1]
+    pids: set[str] = set()
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def client() -> None:
+        count = 0
+        while not stop.is_set() and time.monotonic() - started < limit:
+            count += 1
+            path = "/big" if count % 10 == 0 else "/"
+            try:
+                response = get(port, path, timeout=30)
+                ok = response.status == 200 and (path != "/big" or response.body == BIG)
+            except (OSError, http.client.HTTPException):
+                ok, response = False, None
+            with lock:
+                report.requests += 1
+                report.failures += not ok
+                if ok and response is not None:
+                    pids.add(response.headers["X-Pid"])
+                    newest[0] = max(newest[0], int(response.headers["X-Version"]))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        for number in range(2, edits + 2):
+            write(version, f"VERSION = {number}\n")
+            edited = time.monotonic()
+            while newest[0] < number:
+                waited = time.monotonic() - edited
+                if waited > interval + budget or time.monotonic() - started > limit:
+                    raise AssertionError(f"edit {number - 1} not served after {waited:.1f}s")
+                time.sleep(0.01)
+            report.edits += 1
+            report.worst = max(report.worst, time.monotonic() - edited)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    report.restarts = len(pids) - 1
+    return report
+
+
+#: The versioned app behind reloadmw in a PasteDeploy pipeline, with a relative extra file.
+PASTE_PIPELINE = """\
+[pipeline:main]
+pipeline = reload app
+
+[filter:reload]
+use = egg:reloadmw
+interval = {interval}
+extra_files = templates/page.html
+
+[app:app]
+use = call:app:app_factory
+"""
+
+
+def template_edit_restarts(
+    server: Server, template: Path, old_pids: set[str], interval: float
+) -> None:
+    """Editing the ini's relative extra file brings a new process, and says why."""
+    write(template, "<p>2</p>")
+    time.sleep(interval + 0.1)
+    wait_for(
+        lambda: get(server.port).headers["X-Pid"] not in old_pids,
+        interval + 3,
+        what="a new process after the template edit",
+    )
+    assert f"change detected in {template}" in server.log()
