@@ -2,10 +2,12 @@
 
 from . import hooks
 from .middleware import ReloadMiddleware
+from .options import Options
 from .paste import filter_app_factory, filter_factory
 from .targets import TargetError, import_app
 
 __all__ = [
+    "Options",
     "ReloadMiddleware",
     "TargetError",
     "filter_app_factory",

@@ -60,7 +60,7 @@ class ReloadMiddleware:
     """Restart the server's process, through a hook, when a watched file changes.
 
     :param app: the WSGI application to wrap.
-    :param options: a ready :class:`reloadmw.options.Options`, or none.
+    :param options: a ready :class:`reloadmw.Options`, or none.
     :param values: the options as keywords (``interval=0.5, hook="gunicorn"``), when
         ``options`` is not given; the configuration page lists them all, with
         their defaults: ``interval`` (1.0 s), ``hook`` (``"auto"``),

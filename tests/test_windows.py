@@ -201,7 +201,14 @@ def test_serve_on_simulated_windows(workdir, server_kind, stop):
             what="the new code",
         )
         assert fresh.headers["X-Pid"] != first.headers["X-Pid"]
-        children = [int(p) for p in re.findall(r"pid (\d+) serving", log.read_text())]
+        children = support.wait_for(
+            lambda: (
+                len(found := re.findall(r"pid (\d+) serving", log.read_text())) == 2
+                and [int(p) for p in found]
+            ),
+            10,
+            what="two 'pid N serving' lines",
+        )
     finally:
         # A console sends Ctrl-C or Ctrl-Break to every process attached to it.
         key = signal.SIGINT if stop == "ctrl-c" else signal.SIGTTIN

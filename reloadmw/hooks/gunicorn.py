@@ -23,7 +23,7 @@ class Gunicorn(Hook):
 
     Each old worker would otherwise find the change on its own next request,
     so one edit could cost a stale page per worker. Of the workers that find
-    one change, only the first asks (see ``reloadmw.siblings``). With
+    one change, only the first asks (see ``reloadmw.hooks.siblings``). With
     ``--preload`` the arbiter holds the old code, so no new worker can run the
     new code: the hook warns once and ends only this worker (SIGTERM), which
     finishes its requests first.

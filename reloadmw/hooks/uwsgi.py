@@ -26,7 +26,7 @@ class Uwsgi(Hook):
     code. With several workers, or an application imported by the master
     before the fork (a respawned worker would keep the old code), the hook
     calls ``uwsgi.reload()``: the master reloads every worker gracefully, and
-    only the first worker to find a change asks (see ``reloadmw.siblings``).
+    only the first worker to find a change asks (see ``reloadmw.hooks.siblings``).
     """
 
     name = "uwsgi"

@@ -34,8 +34,14 @@ def serve(workdir, server_factory):
     return start
 
 
-def serving_pids(server: support.Server) -> list[int]:
-    return [int(pid) for pid in re.findall(r"pid (\d+) serving", server.log())]
+def serving_pids(server: support.Server, at_least: int = 1) -> list[int]:
+    """The pids that the supervisor said serve (it may say so just after the first answer)."""
+
+    def said() -> list[int]:
+        pids = [int(pid) for pid in re.findall(r"pid (\d+) serving", server.log())]
+        return pids if len(pids) >= at_least else []
+
+    return support.wait_for(said, 10, what=f"{at_least} 'pid N serving' lines")
 
 
 def alive(pid: int) -> bool:
@@ -139,7 +145,7 @@ def test_no_connection_is_refused_across_ten_restarts(workdir, serve, server_kin
     print(f"\nreloadmw serve {server_kind}: 10 restarts, {served[0]} responses, "
           f"{len(failures)} failures")  # fmt: skip
     assert failures == [], server.log()
-    assert len(set(serving_pids(server))) == 11
+    assert len(set(serving_pids(server, at_least=11))) == 11
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
@@ -157,7 +163,11 @@ def test_stop_ends_every_process_within_5_seconds(workdir, how):
         )
     try:
         support.wait_for(lambda: support.get(port).status == 200, 30, what="reloadmw serve")
-        [child] = [int(p) for p in re.findall(r"pid (\d+) serving", log.read_text())]
+        # The supervisor prints the line once it reads the report, maybe after the answer.
+        found = support.wait_for(
+            lambda: re.findall(r"pid (\d+) serving", log.read_text()), 10, what="the pid line"
+        )
+        [child] = [int(p) for p in found]
     finally:
         if how == "ctrl-c":  # the terminal signals the whole job
             status, took = support.stop_and_time(
