@@ -9,6 +9,8 @@ state, and is set in ``_due_at`` only, by ``_enter`` and ``claim``:
 - BROKEN: a changed source does not compile; every request takes the slow path
   (for the diagnostic) and checks again when due, until it compiles.
 - FINISHED: a change was found, or no restart can work here: no more checks.
+- HANDED_OVER: a change was found and a successor answers for this process
+  (``reloadmw serve``): every request takes the slow path, to be sent there.
 - OFF: disabled; a pass-through.
 
 A new Check is WATCHING with ``next_due`` in the past, so that the first
@@ -30,11 +32,15 @@ from .watch import Watcher
 
 log = logging.getLogger("reloadmw")
 
+#: How long a request that must see a running check's outcome waits for it.
+WAIT = 10.0
+
 
 class State(enum.Enum):
     WATCHING = "watching"
     BROKEN = "broken"
     FINISHED = "finished"
+    HANDED_OVER = "handed over"
     OFF = "off"
 
 
@@ -75,7 +81,7 @@ class Check:
         self.state = state
         if state is State.WATCHING:
             self._due_at(self._last + self.interval)
-        elif state is State.BROKEN:
+        elif state in (State.BROKEN, State.HANDED_OVER):
             self._due_at(-math.inf)
         else:
             self._due_at(math.inf)
@@ -96,19 +102,27 @@ class Check:
         if self.state is State.WATCHING:
             self._enter(State.WATCHING)
 
+    def hand_over(self) -> None:
+        """A successor answers from now on: every request is routed there, none checked."""
+        self._enter(State.HANDED_OVER)
+
     def finish(self) -> None:
         """No more checks: no restart can follow."""
         self._enter(State.FINISHED if self.state is not State.OFF else State.OFF)
 
-    def run(self) -> list[str]:
+    def run(self, *, wait: bool = False, then: State = State.FINISHED) -> list[str]:
         """Run a due check: the changed paths, or nothing. Never raises.
 
         One check runs at a time: a caller that finds one running gets nothing
-        at once rather than waiting. Changes found move to FINISHED, unless a
-        changed source does not compile: then BROKEN, and they are held back
-        (reported again, with the rest, once it compiles).
+        at once, or with ``wait`` waits for it (up to ``WAIT``) and sees the state
+        it left. Changes found move to ``then`` (FINISHED, or HANDED_OVER where a
+        successor answers), unless a changed source does not compile: then
+        BROKEN, and they are held back (reported again, with the rest, once it
+        compiles).
         """
-        if self.watcher is None or not self._lock.acquire(blocking=False):
+        if self.watcher is None:
+            return []
+        if not (self._lock.acquire(timeout=WAIT) if wait else self._lock.acquire(blocking=False)):
             return []
         try:
             start = monotonic()
@@ -128,7 +142,7 @@ class Check:
                 self._enter(State.BROKEN)
                 return []
             self.problems = []
-            self._enter(State.FINISHED if changed else State.WATCHING)
+            self._enter(then if changed else State.WATCHING)
             return changed
         except Exception:
             log.exception("the check for changes failed")
@@ -143,7 +157,7 @@ class Check:
         check will follow.
         """
         watcher = self.watcher
-        if watcher is None or self.state is State.FINISHED:
+        if watcher is None or self.state in (State.FINISHED, State.HANDED_OVER):
             return
         if not self._lock.acquire(blocking=False):
             return

@@ -48,6 +48,8 @@ def add_flag(group: Any, name: str, default: Any, declaration: Declaration) -> N
     """The flag of one declared option; absent from the result unless given."""
     flag = declaration.flag
     assert flag is not None
+    if declaration.serve_default is not None:
+        default = declaration.serve_default
     shown = " ".join(default) if isinstance(default, tuple) else default
     more: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
     if declaration.convert is asbool:
@@ -81,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     own = {each.name for each, _ in declarations(ServeSettings)}
     try:
         settings = ServeSettings(**{k: v for k, v in given.items() if k in own})
-        options = Options.build({k: v for k, v in given.items() if k not in own})
+        values = {k: v for k, v in given.items() if k not in own}
+        options = Options.build({**Options.serve_defaults(), **values})
     except (ValueError, TypeError) as error:
         print(f"reloadmw: error: {error}", file=sys.stderr)
         return ExitStatus.BAD_INPUT

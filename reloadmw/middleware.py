@@ -154,12 +154,16 @@ class ReloadMiddleware:
         if self.hook is None:
             self._prepare(environ)
         check = self._check
+        if check.state is State.HANDED_OVER:
+            return self._hook_answer(environ, start_response)
         if check.state is State.BROKEN:
             return self._check_first(environ, start_response, run=not self._replaying)
         if self._replaying or not check.due():
             check.settle()  # the first request came here to prepare the hook
             return self._call_app(environ, start_response)
         if self.options.on_change == "retry" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return self._check_first(environ, start_response, run=True)
+        if self._holds_requests():
             return self._check_first(environ, start_response, run=True)
         check.claim()
         try:
@@ -172,14 +176,41 @@ class ReloadMiddleware:
     def _check_first(
         self, environ: WSGIEnvironment, start_response: StartResponse, *, run: bool
     ) -> Iterable[bytes]:
-        """Check before the application: a diagnostic while BROKEN, a retry page on a change."""
-        changed = self._check.run() if run else []
-        if self._check.state is State.BROKEN:
-            return pages.syntax_error(self._check.problems, environ, start_response)
-        if changed:
+        """Check before the application: a diagnostic while BROKEN; on a change, a retry
+        page (``on_change="retry"``) or the new process's answer where the hook gets it."""
+        check = self._check
+        answers = self._hook_answers()
+        # A request must see the outcome of a check already running, if it could be sent on.
+        changed = check.run(wait=answers, then=self._after_change()) if run else []
+        if check.state is State.BROKEN:
+            return pages.syntax_error(check.problems, environ, start_response)
+        if changed and (self.options.on_change == "retry" or not answers):
             page = pages.retry(environ, start_response)
             return AfterClose(page, lambda: self._restart(changed, environ))
+        if check.state is State.HANDED_OVER:
+            if changed:  # this request's check found it: restart, then send it on too
+                self._restart(changed, environ)
+            return self._hook_answer(environ, start_response)
         return self._call_app(environ, start_response)
+
+    def _hook_answers(self) -> bool:
+        """Whether the hook's server can answer a held request with the new code."""
+        return self.hook is not None and self.hook.answers_held_requests
+
+    def _after_change(self) -> State:
+        """Where a change leads: no more checks, or every request sent to the successor."""
+        return State.HANDED_OVER if self._hook_answers() else State.FINISHED
+
+    def _holds_requests(self) -> bool:
+        """Whether the request that finds a change is held and answered by the new code."""
+        return self._hook_answers() and self.options.on_change == "restart"
+
+    def _hook_answer(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        hook = self.hook
+        assert hook is not None
+        return hook.answer(environ, start_response)
 
     def _prepare(self, environ: WSGIEnvironment) -> None:
         with self._prepare_lock:
@@ -199,7 +230,7 @@ class ReloadMiddleware:
 
     def _check_then_restart(self, environ: WSGIEnvironment) -> None:
         """Check for changes after a response, and restart on one. Never raises."""
-        changed = self._check.run()
+        changed = self._check.run(then=self._after_change())
         if changed:
             self._restart(changed, environ)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,8 @@ class Declaration:
     flag: str | None = None  # the ``reloadmw serve`` flag, if it has one
     example: str | None = None  # an ini line
     choices: tuple[str, ...] = ()
+    #: The default under ``reloadmw serve``, where it differs (None: the same).
+    serve_default: Any = None
 
 
 def option(
@@ -67,7 +70,7 @@ class Options:
     interval: float = option(
         1.0, asinterval, "seconds (float)",
         "Time between two checks, at least. ``0`` checks on every request.",
-        flag="--interval", example="interval = 0.5",
+        flag="--interval", example="interval = 0.5", serve_default=0.0,
     )  # fmt: skip
     hook: Any = option(
         "auto", ashook, "name or callable",
@@ -126,6 +129,7 @@ class Options:
         "``inotify`` (Linux) reads the kernel's events instead of stat'ing every file, with a "
         "full stat pass every 10 seconds; it falls back to ``stat`` with one warning.",
         flag="--backend", example="backend = inotify", choices=BACKENDS,
+        serve_default="inotify" if sys.platform == "linux" else "stat",
     )  # fmt: skip
 
     @classmethod
@@ -169,6 +173,16 @@ class Options:
                 f"{', '.join(map(repr, unknown))}; valid options are: {', '.join(sorted(names))}"
             )
         return names
+
+    @classmethod
+    def serve_defaults(cls) -> dict[str, Any]:
+        """The defaults that differ under ``reloadmw serve``: it checks before every request
+        (interval 0), with inotify on Linux, so that the first page after a save is fresh."""
+        return {
+            each.name: declaration.serve_default
+            for each, declaration in declarations(cls)
+            if declaration.serve_default is not None
+        }
 
     def to_json(self) -> str:
         """For a ``reloadmw serve`` server process (the hook stays behind: serve gives its own)."""

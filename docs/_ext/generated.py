@@ -103,7 +103,10 @@ def options_table() -> str:
         if declaration.example:
             meaning += f" Ini: ``{declaration.example}``."
         if declaration.flag:
-            meaning += f" ``reloadmw serve``: ``{declaration.flag}``."
+            meaning += f" ``reloadmw serve``: ``{declaration.flag}``"
+            if declaration.serve_default is not None:
+                meaning += f", default ``{declaration.serve_default!r}``"
+            meaning += "."
         rows += [
             f"   * - ``{each.name}``",
             f"     - {declaration.kind}",
@@ -126,7 +129,9 @@ def serve_flags() -> str:
             else:
                 flag = f"``{declaration.flag}``"
             repeat = " (repeatable)" if isinstance(each.default, tuple) else ""
-            shown = "" if each.default == () else f" Default: ``{each.default}``."
+            default = declaration.serve_default
+            default = each.default if default is None else default
+            shown = "" if default == () else f" Default: ``{default}``."
             rows.append(f"* {flag}{repeat}: {declaration.doc}{shown}")
     return "\n".join(rows) + "\n"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 log = logging.getLogger("reloadmw")
 
@@ -41,6 +41,15 @@ class Hook:
         return True
 
     def __call__(self, changed: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    #: True for a hook whose server can answer, with the new code, the request that
+    #: found the change (``answer``): the middleware then checks before the
+    #: application, and this process answers nothing itself once it has restarted.
+    answers_held_requests = False
+
+    def answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The new code's answer to a request that this process holds after ``__call__``."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .. import targets
 from ..hooks import Hook
@@ -27,19 +29,31 @@ from ..middleware import collecting
 from ..options import Options
 from . import platform, protocol
 from .adapter import Adapter, open_adapter
+from .forward import forward, successor_address
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 #: How long a hand-over waits for the responses in flight (a 64 MB download, say).
 HANDOVER_DRAIN = 120.0
 #: How long a stop (Ctrl-C, SIGTERM) waits for them: the supervisor allows 5 s in all.
 STOP_DRAIN = 3.0
+#: How long a held request waits for this process to stop accepting.
+STOP_ACCEPTING_TIMEOUT = 10.0
+
+log = logging.getLogger("reloadmw")
 
 
 class ServerProcess:
     """The control socket, the server adapter, and the one way this process ends."""
 
-    def __init__(self, control: socket.socket) -> None:
+    def __init__(self, control: socket.socket, address: tuple[str, int]) -> None:
         self.control = control
+        #: Where the successor accepts: this process's listening address.
+        self.address = address
         self.adapter: Adapter | None = None
+        #: Set once this process takes no new connection: the backlog is the successor's.
+        self.stopped_accepting = threading.Event()
         self._lock = threading.Lock()
         self._ending = threading.Event()
 
@@ -51,6 +65,7 @@ class ServerProcess:
         """Stop accepting, drain the responses in flight (up to ``timeout``), and exit."""
         if self.adapter is not None:
             self.adapter.stop_accepting()
+            self.stopped_accepting.set()
             drained = self.adapter.drain(timeout)
             sys.stderr.flush()
             if not drained:
@@ -77,9 +92,16 @@ class ServerProcess:
 
 
 class HandOver(Hook):
-    """The restart hook inside ``reloadmw serve``: hand over to a fresh process."""
+    """The restart hook inside ``reloadmw serve``: hand over to a fresh process.
+
+    It holds the request that found the change, and every later one this
+    process still receives (on a keep-alive connection): each is sent to the
+    successor once this process has stopped accepting, and its answer streamed
+    back. So no answer after a change comes from the old code.
+    """
 
     name = "reloadmw serve"
+    answers_held_requests = True
 
     def __init__(self, process: ServerProcess) -> None:
         self._process = process
@@ -92,6 +114,12 @@ class HandOver(Hook):
         self._process.tell(protocol.Restart(os.getpid(), list(changed)))
         self._process.end_soon(HANDOVER_DRAIN, protocol.ExitStatus.HANDED_OVER)
 
+    def answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Until this process has stopped accepting, it could take the forward itself.
+        if not self._process.stopped_accepting.wait(STOP_ACCEPTING_TIMEOUT):
+            log.warning("pid %d did not stop accepting in time; sending on anyway", os.getpid())
+        return forward(environ, start_response, self._process.address)
+
 
 def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
     """Serve ``target`` on the supervisor's socket, reporting on the control socket.
@@ -100,7 +128,7 @@ def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
     """
     platform.ignore_console_signals()
     sock, control = platform.receive(sockets)
-    process = ServerProcess(control)
+    process = ServerProcess(control, successor_address(sock))
     handover = HandOver(process)
     with collecting() as built:
         try:

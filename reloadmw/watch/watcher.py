@@ -211,7 +211,11 @@ class Watcher:
         self.adopt_modules()
         if self._globs:
             self._adopt_globs()
-        return self._backend.changed(self._states, self._suspects)
+        changed = self._backend.changed(self._states, self._suspects)
+        # Baselines stay as they were, so a changed file is reported again at every
+        # check until it is back as it was: an event comes once, the difference stays.
+        self._suspects.update(changed)
+        return changed
 
     def close(self) -> None:
         """Release what the backend holds (the inotify descriptor)."""

@@ -5,7 +5,8 @@ mod_wsgi script), beside a ``version.py`` that they edit and a ``settings.json``
 that says how to wrap it. Every response names the pid that served it and the
 version it ran, in headers and body. ``/big`` answers 4 MB of known bytes, so a
 truncated response shows, and ``/huge`` 64 MB; ``/slow?seconds=N`` stays in
-flight for N seconds.
+flight for N seconds; ``/echo`` answers the method, the length and the SHA-256
+of the body it received.
 """
 
 import json
@@ -33,6 +34,22 @@ def inner(environ, start_response):
     if path == "/huge":  # 64 MB, in 4 MB pieces
         start_response("200 OK", [*headers, ("Content-Length", str(16 * len(BIG)))])
         return (BIG for _ in range(16))
+    if path == "/echo":  # what arrived: method, body length and digest
+        import hashlib
+
+        stream, digest, size = environ["wsgi.input"], hashlib.sha256(), 0
+        left = int(environ.get("CONTENT_LENGTH") or 0)
+        terminated = not left and environ.get("wsgi.input_terminated")
+        while left > 0 or terminated:
+            chunk = stream.read(min(1 << 16, left) if not terminated else 1 << 16)
+            if not chunk:
+                break
+            digest.update(chunk)
+            size += len(chunk)
+            left -= len(chunk)
+        body = f"{environ['REQUEST_METHOD']} {size} {digest.hexdigest()}\n".encode()
+        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
     if path == "/slow":
         query = parse_qs(environ.get("QUERY_STRING", ""))
         time.sleep(float(query.get("seconds", ["1"])[0]))

@@ -37,6 +37,19 @@ def test_an_edit_is_found_through_events(tree):
     assert watcher.check() == [str(tree[1])]
 
 
+@pytest.mark.parametrize("backend", ["stat", "inotify"])
+def test_a_change_is_reported_at_every_check_until_it_is_undone(tree, backend):
+    """A broken edit keeps the process (syntax check): the next checks must still see it."""
+    watcher = Watcher(extra_files=[str(p) for p in tree], backend=backend)
+    before = tree[1].stat()
+    write(tree[1], "changed\n")
+    assert watcher.check() == watcher.check() == [str(tree[1])]
+    write(tree[1], "1\n")  # as it was, to the byte and the nanosecond
+    os.utime(tree[1], ns=(before.st_atime_ns, before.st_mtime_ns))
+    if tree[1].stat().st_ino == before.st_ino:  # undone to the nanosecond: no change
+        assert watcher.check() == []
+
+
 @pytest.mark.parametrize("operation", ["atomic-save", "delete", "touch", "recreate"])
 def test_other_kinds_of_change(tree, operation):
     watcher = inotify(tree)
