@@ -23,8 +23,12 @@ command -v gcc >/dev/null || missing+=(gcc)
 command -v apache2 >/dev/null || missing+=(apache2-bin)
 [ -e /usr/lib/apache2/modules/mod_wsgi.so ] || missing+=(libapache2-mod-wsgi-py3)
 command -v dot >/dev/null || missing+=(graphviz)  # the docs' diagram
+# mod_wsgi-express is built by the tests with Debian's own python3: apxs and the headers.
+command -v apxs >/dev/null || missing+=(apache2-dev)
+[ -x /usr/bin/python3 ] && dpkg -s python3-dev >/dev/null 2>&1 || missing+=(python3-dev)
 # venv: Debian splits it out of python3.
 python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
+/usr/bin/python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     apt_install "${missing[@]}"
 fi

@@ -1,6 +1,7 @@
 """mod_wsgi daemon mode: SIGINT to the daemon process, and the request replay.
 
-The replay puts reloadmw's check in the WSGI script's ``reload_required``.
+The replay puts reloadmw's check in the WSGI script's ``reload_required`` (chained with
+the script's own, such as mod_wsgi-express's handler has).
 
 mod_wsgi daemon mode looks up a module-level ``reload_required(resource)`` in
 the WSGI script's module before each request, every time (so assigning it
@@ -32,8 +33,13 @@ ONE_LINER = "reload_required = application.reload_required"
 
 
 def script_module(environ: WSGIEnvironment) -> ModuleType | None:
-    """The module that mod_wsgi loaded from the request's WSGI script, if any."""
-    script = environ.get("SCRIPT_FILENAME")
+    """The module that mod_wsgi loaded from the request's WSGI script, if any.
+
+    Under a ``WSGIHandlerScript`` (mod_wsgi-express serves every application
+    through its generated ``handler.wsgi``), that is the handler script, which
+    mod_wsgi names in ``mod_wsgi.handler_script``; otherwise ``SCRIPT_FILENAME``.
+    """
+    script = environ.get("mod_wsgi.handler_script") or environ.get("SCRIPT_FILENAME")
     if not isinstance(script, str) or not script:
         return None
     wanted = {os.path.abspath(script), os.path.realpath(script)}
@@ -45,7 +51,12 @@ def script_module(environ: WSGIEnvironment) -> ModuleType | None:
 
 
 def install(check: Callable[[str], bool], environ: WSGIEnvironment) -> bool:
-    """Make ``check`` the script's ``reload_required``, unless it has one; True if done."""
+    """Make ``check`` the script's ``reload_required``; True if done.
+
+    A script with a ``reload_required`` of its own (mod_wsgi-express's generated
+    handler has one that answers True when the WSGI script file changed) keeps
+    it, chained: the request is replayed when either says so.
+    """
     module = script_module(environ)
     if module is None:
         log.debug(
@@ -54,11 +65,20 @@ def install(check: Callable[[str], bool], environ: WSGIEnvironment) -> bool:
             ONE_LINER,
         )
         return False
-    if "reload_required" in vars(module):
-        log.debug("the WSGI script %s defines its own reload_required", module_file(module))
-        return False
-    module.reload_required = check  # type: ignore[attr-defined]
-    log.debug("installed the request replay in the WSGI script %s", module_file(module))
+    own = vars(module).get("reload_required")
+    if own is None or own == check:  # none yet, or the documented one-liner
+        module.reload_required = check  # type: ignore[attr-defined]
+        log.debug("installed the request replay in the WSGI script %s", module_file(module))
+        return True
+    if getattr(own, "reloadmw_chained", False):
+        return True
+
+    def reload_required(resource: str) -> bool:
+        return check(resource) or bool(own(resource))
+
+    reload_required.reloadmw_chained = True  # type: ignore[attr-defined]
+    module.reload_required = reload_required  # type: ignore[attr-defined]
+    log.debug("chained the request replay with %s's own reload_required", module_file(module))
     return True
 
 

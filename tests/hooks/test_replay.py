@@ -48,13 +48,24 @@ def test_installed_in_the_script_under_daemon_mode(script):
     assert script.reload_required == middleware.reload_required
 
 
-def test_a_script_of_its_own_keeps_its_reload_required(script):
+def test_a_reload_required_of_the_scripts_own_is_chained(script):
+    """As mod_wsgi-express's handler has: the request is replayed when either says so."""
+    asked = []
+
     def own(resource):
-        return False
+        asked.append(resource)
+        return resource == "script changed"
 
     script.reload_required = own
+    middleware = ReloadMiddleware(app, interval=0)
+    request(middleware, SCRIPT_FILENAME=script.__file__)
+    chained = script.reload_required
+    assert chained is not own
+    assert chained("script changed") is True
+    assert chained("x") is False
+    assert asked == ["script changed", "x"]
     request(ReloadMiddleware(app, interval=0), SCRIPT_FILENAME=script.__file__)
-    assert script.reload_required is own
+    assert script.reload_required is chained  # a second middleware does not chain again
 
 
 @pytest.mark.parametrize(

@@ -142,3 +142,60 @@ class Apache(support.Server):
             return super().log() + self.error_log.read_text(errors="replace")
         except OSError:
             return super().log()
+
+
+def express_venv() -> Path:
+    """mod_wsgi-express (PyPI mod_wsgi) with reloadmw, made once per test session.
+
+    Built with Debian's own python3 (readable by the user the daemons run as) and
+    without pip's wheel cache: a wheel built against another Python of the same
+    version would be reused, and every request would fail (see SERVERS.md).
+    """
+    global _express
+    if _express is None:
+        python = Path("/usr/bin/python3")
+        if not python.exists():
+            import pytest
+
+            pytest.fail("Debian's python3 is missing: run the README's test command")
+        directory = Path(tempfile.mkdtemp(prefix="reloadmw-express-"))
+        directory.chmod(0o755)
+        venv = directory / "venv"
+        subprocess.run([str(python), "-m", "venv", str(venv)], check=True, timeout=120)
+        result = subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+             "--disable-pip-version-check", "--no-cache-dir", "--no-binary", "mod_wsgi",
+             "mod_wsgi", str(ROOT)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"pip could not build mod_wsgi-express:\n{result.stderr}")
+        for path in [directory, *directory.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(0o755 if path.is_dir() else path.stat().st_mode | 0o644)
+        _express = venv
+    return _express
+
+
+_express: Path | None = None
+
+
+class Express(support.Server):
+    """``mod_wsgi-express start-server`` serving ``app/script`` in daemon mode."""
+
+    def __init__(self, app: Path, script: str, *, root: Path) -> None:
+        port = support.free_port()
+        venv = express_venv()
+        super().__init__(
+            [str(venv / "bin" / "mod_wsgi-express"), "start-server", str(app / script),
+             "--host", "127.0.0.1", "--port", str(port), "--server-root", str(root),
+             "--python-path", str(app), "--user", "nobody", "--group", "nogroup",
+             "--locale", "C.UTF-8", "--log-to-terminal",
+             # mod_wsgi-express refuses bodies over 10 MB by default; the tests send 64 MB.
+             "--limit-request-body", str(128 * 1024 * 1024)],
+            port=port,
+            log_dir=app,
+            stop_signal=signal.SIGTERM,
+        )  # fmt: skip
