@@ -28,3 +28,13 @@ def test_django_benchmark_runs():
     result = in_fresh_interpreter("tests.benchmarks.django_app", 1)
     assert result["reloadmw_files"] > 0
     assert "cheaper" in django_app.report(result)[-1]
+
+
+@pytest.mark.server
+def test_staleness_benchmark_runs_one_trial():
+    from tests.benchmarks import staleness
+
+    result = staleness.run(1, (0.3,), only="reloadmw serve (wsgiref)")
+    [row] = result["rows"]
+    assert row["trials"] == 1 and row["seconds"] is not None
+    assert "reloadmw serve (wsgiref)" in staleness.report(result)[2]

@@ -218,6 +218,30 @@ def test_windows_httpd_example(workdir, server_factory):
 
 
 @pytest.mark.server
+def test_the_mod_wsgi_express_command(server_factory, tmp_path):
+    """The mod_wsgi page's command, exactly as printed, from docs/examples."""
+    import os
+    import shlex
+
+    from tests.servers.apache import express_venv
+
+    page = (DOCS / "servers" / "mod_wsgi.rst").read_text()
+    [command] = [line.strip() for line in page.splitlines() if "mod_wsgi-express start-" in line]
+    argv = shlex.split(command)
+    port = int(argv[argv.index("--port") + 1])
+    path = f"{express_venv() / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    # Apache's daemons will not run as root, so neither does the developer here.
+    prefix = ["runuser", "-u", "nobody", "--"] if os.getuid() == 0 else []
+    env = {"PATH": path, "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    server = server_factory(
+        [*prefix, "env", *(f"{k}={v}" for k, v in env.items()), *argv],
+        port=port,
+        cwd=EXAMPLES,
+    )
+    assert "Hello from reloadmw" in support.get(server.port).text, server.log()
+
+
+@pytest.mark.server
 def test_uwsgi_example(workdir, server_factory):
     from tests.servers.test_uwsgi import uwsgi_binary
 

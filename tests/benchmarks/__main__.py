@@ -1,7 +1,7 @@
 """Run the benchmarks, print their tables, and write them for the docs.
 
 ``python -m tests.benchmarks`` (or ``tox -e bench``) runs everything and writes
-docs/benchmarks/results.txt and docs/benchmarks/check-cost.png; ``--quick``
+docs/benchmarks/results.txt, check-cost.png and staleness.png; ``--quick``
 runs small sizes and short spells, to see that it all works.
 """
 
@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.benchmarks import check, django_app, fastpath, idle, server
+from tests.benchmarks import check, django_app, fastpath, idle, server, staleness
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "benchmarks"
 
@@ -80,10 +80,13 @@ def main(argv: list[str]) -> int:
     show(django_app.report(in_fresh_interpreter("tests.benchmarks.django_app", rounds)))
     show(server.report(server.run(seconds=1 if quick else 3, rounds=2 if quick else 4)))
     show(idle.report(idle.run(seconds=2 if quick else 20, modules=500 if quick else 2000)))
+    stale = staleness.run(1 if quick else 3, (0.1, 1.0) if quick else staleness.DELAYS)
+    show(staleness.report(stale))
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "results.txt").write_text("\n\n".join("\n".join(s) for s in sections) + "\n")
     chart(checks, options.out / "check-cost.png")
-    print(f"written: {options.out / 'results.txt'}, {options.out / 'check-cost.png'}")
+    staleness.chart(stale, options.out / "staleness.png")
+    print(f"written in {options.out}: results.txt, check-cost.png, staleness.png")
     return 0
 
 

@@ -115,9 +115,10 @@ class Apache(support.Server):
         processes: int = 1,
         threads: int = 8,
         site: str | None = None,
+        port: int | None = None,
     ) -> None:
         """``site``, when given, replaces the generated mod_wsgi directives (a doc's example)."""
-        port = support.free_port()
+        port = port or support.free_port()
         root.mkdir(mode=0o755, exist_ok=True)
         path = f"{shared_site()}:{app}"
         mode = (
@@ -185,8 +186,8 @@ _express: Path | None = None
 class Express(support.Server):
     """``mod_wsgi-express start-server`` serving ``app/script`` in daemon mode."""
 
-    def __init__(self, app: Path, script: str, *, root: Path) -> None:
-        port = support.free_port()
+    def __init__(self, app: Path, script: str, *, root: Path, port: int | None = None) -> None:
+        port = port or support.free_port()
         venv = express_venv()
         super().__init__(
             [str(venv / "bin" / "mod_wsgi-express"), "start-server", str(app / script),

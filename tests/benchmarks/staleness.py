@@ -1,0 +1,285 @@
+"""The first page after a save: is it fresh? reloadmw beside the peers, on one Django project.
+
+A Django project of three files (settings, urls, one view) runs under each
+server. Per trial: the page is fresh, the developer takes 1.2 s to edit, the
+view's text is saved, and the page is requested once ``delay`` seconds later,
+then every 20 ms until the new text answers. Counted: whether that first
+request was fresh, the stale answers, the refused or reset connections, and
+the time from the save to the first fresh answer.
+
+``python -m tests.benchmarks.staleness [--trials N] [--quick]``; bounded in time,
+every server on 127.0.0.1 and stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+DELAYS = (0.1, 0.3, 1.0, 3.0)
+FILES = {
+    "manage.py": (
+        "import os, sys\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n"
+        "from django.core.management import execute_from_command_line\n"
+        "execute_from_command_line(sys.argv)\n"
+    ),
+    "mysite/__init__.py": "",
+    "mysite/settings.py": (
+        "SECRET_KEY = 'benchmark'\nDEBUG = True\nALLOWED_HOSTS = ['*']\n"
+        "ROOT_URLCONF = 'mysite.urls'\nINSTALLED_APPS = []\nMIDDLEWARE = []\n"
+        "DATABASES = {}\nUSE_TZ = True\n"
+    ),
+    "mysite/urls.py": "from django.urls import path\nfrom . import views\n"
+    "urlpatterns = [path('', views.index)]\n",
+    "mysite/views.py": "from django.http import HttpResponse\n\nMESSAGE = 'text 0'\n\n\n"
+    "def index(request):\n    return HttpResponse(MESSAGE)\n",
+    "mysite/wsgi.py": "import os\n"
+    "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n"
+    "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+    "site.wsgi": "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
+    "from reloadmw import ReloadMiddleware\nfrom mysite.wsgi import application\n"
+    "application = ReloadMiddleware(application)\n",
+}
+
+
+def make_project() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="reloadmw-stale-"))
+    root.chmod(0o755)
+    for name, text in FILES.items():
+        path = root / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return root
+
+
+def save(root: Path, text: str) -> None:
+    views = root / "mysite" / "views.py"
+    before = views.stat().st_mtime_ns
+    views.write_text(views.read_text().split("MESSAGE = ")[0] + f"MESSAGE = {text!r}\n\n\n"
+                     "def index(request):\n    return HttpResponse(MESSAGE)\n")  # fmt: skip
+    if views.stat().st_mtime_ns <= before:  # an edit always moves the mtime
+        os.utime(views, ns=(before + 1_000_000, before + 1_000_000))
+
+
+def ask(port: int) -> str | None:
+    """The page's text, or None for a refused or reset connection (or an error page)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        body = response.read().decode(errors="replace")
+        return body if response.status == 200 else None
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def wait_fresh(port: int, text: str, timeout: float = 30.0) -> float | None:
+    """Seconds until ``text`` answers (polling every 20 ms), or None."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if ask(port) == text:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    return None
+
+
+def trial(root: Path, port: int, number: int, delay: float) -> dict[str, object]:
+    text = f"text {number}"
+    wait_fresh(port, f"text {number - 1}")
+    time.sleep(1.2)  # the developer edits
+    save(root, text)
+    saved = time.monotonic()
+    time.sleep(delay)
+    asked = time.monotonic()
+    first = ask(port)
+    took = time.monotonic() - asked
+    stale = int(first is not None and first != text)
+    refused = int(first is None)
+    while first != text and time.monotonic() - saved < 20:
+        time.sleep(0.02)
+        first = ask(port)
+        stale += first is not None and first != text
+        refused += first is None
+    return {
+        "fresh": stale + refused == 0,
+        "stale": stale,
+        "refused": refused,
+        "seconds": time.monotonic() - saved if first == text else None,
+        "took": took,
+    }
+
+
+def servers(root: Path, port: int) -> dict[str, Callable[[], object]]:
+    """How to start each contender on ``port``: a Popen, or a tests Server (Apache)."""
+    py = sys.executable
+
+    def popen(*argv: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"},
+        )  # fmt: skip
+
+    def apache(flavour: str) -> object:
+        from tests.servers.apache import Apache, Express, express_venv, shared_site
+
+        django = Path(shared_site()).parent / "django"
+        if not django.exists():
+            subprocess.run([py, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                            str(django), "Django", "asgiref", "sqlparse"], check=True)  # fmt: skip
+            for path in [django, *django.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        (root / "site.wsgi").write_text(f"import sys\nsys.path.append({str(django)!r})\n"
+                                        + FILES["site.wsgi"])  # fmt: skip
+        if flavour == "express":
+            express_venv()
+            return Express(root, "site.wsgi", root=root / "express", port=port)
+        return Apache(root, "site.wsgi", root=root / "httpd", port=port)
+
+    wsgi = "mysite.wsgi:application"
+    return {
+        "reloadmw serve (wsgiref)": lambda: popen(py, "-m", "reloadmw", "serve", wsgi,
+                                                  "--port", str(port)),
+        "reloadmw serve (waitress)": lambda: popen(py, "-m", "reloadmw", "serve", wsgi,
+                                                   "--port", str(port), "--server", "waitress"),
+        "mod_wsgi daemon, ReloadMiddleware": lambda: apache("debian"),
+        "mod_wsgi-express, ReloadMiddleware": lambda: apache("express"),
+        "Django runserver": lambda: popen(py, "manage.py", "runserver", f"127.0.0.1:{port}"),
+        "werkzeug reloader": lambda: popen(
+            py, "-c", "from werkzeug.serving import run_simple; from mysite.wsgi import "
+            f"application; run_simple('127.0.0.1', {port}, application, use_reloader=True, "
+            "reloader_type='stat')"),
+        "gunicorn --reload": lambda: popen(py, "-m", "gunicorn", "--reload", "--bind",
+                                           f"127.0.0.1:{port}", wsgi),
+    }  # fmt: skip
+
+
+def stop(server: object) -> None:
+    if isinstance(server, subprocess.Popen):
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+    else:
+        server.stop()  # type: ignore[attr-defined]
+
+
+def run(trials: int = 3, delays: tuple[float, ...] = DELAYS, only: str = "") -> dict[str, object]:
+    from tests.support import free_port
+
+    rows = []
+    for name in servers(Path(), 0):
+        if only and only not in name:
+            continue
+        root, port = make_project(), free_port()
+        server = servers(root, port)[name]()
+        if hasattr(server, "start"):
+            server.start()
+        try:
+            number = 0
+            if wait_fresh(port, "text 0", 60) is None:
+                raise RuntimeError(f"{name} did not start")
+            for delay in delays:
+                results = []
+                for _ in range(trials):
+                    number += 1
+                    results.append(trial(root, port, number, delay))
+                seconds = [r["seconds"] for r in results if r["seconds"] is not None]
+                rows.append({
+                    "server": name, "delay": delay, "trials": trials,
+                    "fresh": sum(bool(r["fresh"]) for r in results),
+                    "stale": sum(int(r["stale"]) for r in results),  # type: ignore[call-overload]
+                    "refused": sum(int(r["refused"]) for r in results),  # type: ignore[call-overload]
+                    "seconds": statistics.median(seconds) if seconds else None,
+                    "took": statistics.median(float(r["took"]) for r in results),  # type: ignore[arg-type]
+                })  # fmt: skip
+        finally:
+            stop(server)
+            shutil.rmtree(root, ignore_errors=True)
+    return {"rows": rows}
+
+
+def report(result: dict[str, object]) -> list[str]:
+    lines = [
+        "First page after a save (Django project of 3 files; one request DELAY s after the "
+        "save, then one every 20 ms)",
+        f"{'server':36} {'delay':>5} {'first fresh':>11} {'stale':>5} {'refused':>7} "
+        f"{'save->fresh':>11} {'1st took':>8}",
+    ]
+    for row in result["rows"]:  # type: ignore[attr-defined]
+        seconds = f"{row['seconds']:.2f} s" if row["seconds"] is not None else "never"
+        lines.append(
+            f"{row['server']:36} {row['delay']:>5} {row['fresh']:>5}/{row['trials']:<5} "
+            f"{row['stale']:>5} {row['refused']:>7} {seconds:>11} {row['took']:>6.2f} s"
+        )
+    return lines
+
+
+def chart(result: dict[str, object], path: Path) -> None:
+    """Bars: the share of first requests that were fresh, per server and delay."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["rows"]  # type: ignore[index]
+    names = list(dict.fromkeys(row["server"] for row in rows))  # type: ignore[attr-defined]
+    delays = sorted({row["delay"] for row in rows})  # type: ignore[attr-defined]
+    figure, axes = plt.subplots(figsize=(9, 5))
+    width = 0.8 / len(delays)
+    for index, delay in enumerate(delays):
+        shares = [
+            next((r["fresh"] / r["trials"] for r in rows if r["server"] == name
+                  and r["delay"] == delay), 0) * 100  # type: ignore[attr-defined]
+            for name in names
+        ]  # fmt: skip
+        axes.barh([n + index * width for n in range(len(names))], shares, height=width,
+                  label=f"request {delay} s after the save")  # fmt: skip
+    axes.set_yticks([n + 0.4 - width / 2 for n in range(len(names))], names, fontsize=11)
+    axes.invert_yaxis()
+    axes.set_xlabel("first request after the save answered by the new code (%)", fontsize=11)
+    axes.set_xlim(0, 100)
+    axes.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    axes.grid(True, axis="x", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.staleness")
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one trial, delays 0.1 and 1.0")
+    parser.add_argument("--only", default="", help="only the servers whose name contains this")
+    parser.add_argument("--out", type=Path, help="write staleness.txt and staleness.png here")
+    options = parser.parse_args(argv)
+    delays = (0.1, 1.0) if options.quick else DELAYS
+    result = run(1 if options.quick else options.trials, delays, options.only)
+    lines = report(result)
+    print("\n".join(lines), flush=True)
+    if options.out:
+        options.out.mkdir(parents=True, exist_ok=True)
+        (options.out / "staleness.txt").write_text("\n".join(lines) + "\n")
+        chart(result, options.out / "staleness.png")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
