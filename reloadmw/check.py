@@ -6,8 +6,9 @@ changes) and asks the Check everything else. ``next_due`` follows from the
 state, and is set in ``_due_at`` only, by ``_enter`` and ``claim``:
 
 - WATCHING: checks are due every ``interval``; ``next_due`` is the next one.
-- BROKEN: a changed source does not compile; every request takes the slow path
-  (for the diagnostic) and checks again when due, until it compiles.
+- BROKEN: a changed source does not compile, or the application fails to import (the
+  gate); every request takes the slow path (for the diagnostic) and checks again when
+  due, until it is mended.
 - FINISHED: a change was found, or no restart can work here: no more checks.
 - HANDED_OVER: a change was found and a successor answers for this process
   (``reloadmw serve``): every request takes the slow path, to be sent there.
@@ -23,17 +24,23 @@ import enum
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from time import monotonic
 
 from . import syntax
 from .syntax import Problem
-from .watch import Watcher
+from .watch import Watcher, file_state
 
 log = logging.getLogger("reloadmw")
 
-#: How long a request that must see a running check's outcome waits for it.
-WAIT = 10.0
+#: How long a request that must see a running check's outcome waits for it (a check
+#: may settle, then import the application in a fresh interpreter).
+WAIT = 90.0
+#: Files that keep changing longer than this restart anyway, with a WARNING.
+SETTLE_MAX = 3.0
+#: How often a settling check looks again.
+SETTLE_STEP = 0.05
 
 
 class State(enum.Enum):
@@ -52,6 +59,12 @@ class Check:
     :param syntax_check: hold back changes whose ``.py`` sources do not compile (BROKEN).
     :param on_due: called with every new ``next_due`` (a copy next to the fast path
         costs one attribute lookup less per request than reading it here).
+    :param settle: once changes are found, wait until the watched files have been quiet
+        this long (seconds; re-checking meanwhile, at most ``SETTLE_MAX``), so that a burst
+        of writes (a formatter, a checkout) costs one restart into a whole tree.
+    :param gate: asked before a restart (the import pre-flight), with the changed files and
+        their states; what it returns, if anything, holds the changes back (BROKEN) until
+        the files change again. It says why itself, in the log.
     """
 
     def __init__(
@@ -60,12 +73,21 @@ class Check:
         interval: float,
         syntax_check: bool,
         on_due: Callable[[float], None] | None = None,
+        *,
+        settle: float = 0.0,
+        gate: Callable[[list[tuple[str, object]]], str | None] | None = None,
     ) -> None:
         self.watcher = watcher
         self.interval = interval
         self.syntax_check = syntax_check
+        self.quiet = settle  # seconds of quiet that a burst of writes must end with
+        self.gate = gate
         #: The changed sources that do not compile, while BROKEN.
         self.problems: list[Problem] = []
+        #: What the gate said (the import that fails), while BROKEN.
+        self.failure: str | None = None
+        self._gated: object = None  # the changed files' states that the gate last saw
+        self._settled_states: object = None  # and those that the last settling ended with
         self._lock = threading.Lock()
         self._last = monotonic()
         self._on_due = on_due
@@ -134,14 +156,20 @@ class Check:
             log.debug(
                 "checked %d files in %.2f ms", len(self.watcher), (monotonic() - start) * 1e3
             )
+            if changed and self.quiet:
+                changed = self._settled(changed)
             problems = syntax.problems(changed) if changed and self.syntax_check else []
             if problems:
                 if problems != self.problems:
                     log.error("not restarting: %s", "; ".join(map(str, problems)))
-                self.problems = problems
+                self.problems, self.failure = problems, None
                 self._enter(State.BROKEN)
                 return []
             self.problems = []
+            failure = self._gate(changed) if changed and self.gate is not None else None
+            if failure is not None:
+                self._enter(State.BROKEN)
+                return []
             self._enter(then if changed else State.WATCHING)
             return changed
         except Exception:
@@ -149,6 +177,40 @@ class Check:
             return []
         finally:
             self._lock.release()
+
+    def _settled(self, changed: list[str]) -> list[str]:
+        """Re-check until the changed files have been quiet for ``self.quiet`` seconds."""
+        assert self.watcher is not None
+        # Real time, whatever clock the checks are scheduled by: this one sleeps.
+        clock = time.monotonic
+        started = quiet_since = clock()
+        seen = [(path, file_state(path)) for path in changed]
+        if seen == self._settled_states:  # as they were at the last check (BROKEN): quiet
+            return changed
+        while clock() - quiet_since < self.quiet:
+            if clock() - started > SETTLE_MAX:
+                log.warning(
+                    "files kept changing for %gs; restarting anyway (%d changed)",
+                    SETTLE_MAX, len(changed),
+                )  # fmt: skip
+                break
+            time.sleep(min(SETTLE_STEP, self.quiet))
+            more = [path for path in self.watcher.check() if path not in changed]
+            changed = changed + more
+            now = [(path, file_state(path)) for path in changed]
+            if now != seen:
+                seen, quiet_since = now, clock()
+        self._settled_states = seen
+        return changed
+
+    def _gate(self, changed: list[str]) -> str | None:
+        """Ask the gate, once per new state of the changed files; its failure, or None."""
+        assert self.gate is not None
+        states = [(path, file_state(path)) for path in sorted(changed)]
+        if states != self._gated:
+            self._gated = states
+            self.failure = self.gate(states)  # type: ignore[arg-type]
+        return self.failure
 
     def adopt_modules(self) -> None:
         """Baseline the modules imported during a request as soon as it returns.

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from . import hooks, pages
+from . import hooks, pages, preflight
 from .check import Check, State
 from .hooks import mod_wsgi
 from .options import Options
@@ -90,15 +90,17 @@ class ReloadMiddleware:
         for collector in _collectors.get():
             collector.append(self)
         watcher = None
-        if self.options.enabled:
-            o = self.options
+        o = self.options
+        self._entry = preflight.find_entry(sys._getframe(1)) if o.import_check else None
+        if o.enabled:
             watcher = Watcher(o.extra_files, o.exclude, o.include_site_packages, o.backend)
         #: Before this monotonic time no request needs the slow path: the Check's
         #: ``next_due``, which it hands over whenever it changes.
         self._next_due = 0.0
         self._check = Check(
-            watcher, self.options.interval, self.options.syntax_check, on_due=self._due_at
-        )
+            watcher, o.interval, o.syntax_check, on_due=self._due_at, settle=o.settle,
+            gate=self._import_failure if self._entry is not None else None,
+        )  # fmt: skip
         if watcher is not None:
             log.info(
                 "pid %d restarts when its code changes (%d files watched, checked on requests "
@@ -182,8 +184,10 @@ class ReloadMiddleware:
         answers = self._hook_answers()
         # A request must see the outcome of a check already running, if it could be sent on.
         changed = check.run(wait=answers, then=self._after_change()) if run else []
-        if check.state is State.BROKEN:
+        if check.state is State.BROKEN and check.problems:
             return pages.syntax_error(check.problems, environ, start_response)
+        if check.state is State.BROKEN:
+            return pages.import_error(check.failure or "", environ, start_response)
         if changed and (self.options.on_change == "retry" or not answers):
             page = pages.retry(environ, start_response)
             return AfterClose(page, lambda: self._restart(changed, environ))
@@ -192,6 +196,12 @@ class ReloadMiddleware:
                 self._restart(changed, environ)
             return self._hook_answer(environ, start_response)
         return self._call_app(environ, start_response)
+
+    def _import_failure(self, changed: list[tuple[str, object]]) -> str | None:
+        """The gate before a restart: the entry module's import in a fresh interpreter."""
+        if self._entry is None or self._hook_answers():  # serve guards its new process
+            return None
+        return preflight.shared_failure(self._entry, repr(changed))
 
     def _hook_answers(self) -> bool:
         """Whether the hook's server can answer a held request with the new code."""

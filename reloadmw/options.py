@@ -118,6 +118,22 @@ class Options:
         "(details to clients on this host only) until it compiles.",
         flag="--syntax-check", example="syntax_check = off",
     )  # fmt: skip
+    settle: float = option(
+        0.2, asinterval, "seconds (float)",
+        "Once a check finds changes, wait until the watched files have been quiet this long "
+        "(re-checking meanwhile, 3 s at most) before restarting, so that a formatter, a code "
+        "generator or a checkout costs one restart into a whole tree. ``0`` restarts at once.",
+        flag="--settle", example="settle = 0.5",
+    )  # fmt: skip
+    import_check: bool = option(
+        True, asbool, "bool",
+        "Before a restart, import the module that built the middleware (the WSGI script, "
+        "gunicorn's ``module:app``) in a fresh interpreter, and restart only when that works; "
+        "until then serve the import error (details to clients on this host only), so that "
+        "a broken import never takes the server down. Not needed under ``reloadmw serve``, "
+        "whose new process guards its own import.",
+        example="import_check = no",
+    )  # fmt: skip
     on_change: str = option(
         "restart", aschoice(ON_CHANGE), "``restart`` or ``retry``",
         "``retry`` checks before GET and HEAD requests; on a change it answers 503 with "

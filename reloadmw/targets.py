@@ -61,6 +61,46 @@ def _traceback_files(error: BaseException) -> list[str]:
     return files
 
 
+def _missing_module_files(error: BaseException) -> list[str]:
+    """Where a module that failed to import as missing would be found, once it is back.
+
+    A deleted module, or one that a checkout has not written yet, names no file in
+    the traceback: the files it could be are watched instead (missing for now, so
+    their appearance is a change).
+    """
+    missing = [e for e in _chain(error) if isinstance(e, ModuleNotFoundError) and e.name]
+    if not missing:
+        return []
+    stdlib, site = stdlib_dirs(), _site_dirs()
+    roots = [
+        os.path.abspath(entry or os.curdir)
+        for entry in sys.path
+        if not os.path.abspath(entry or os.curdir).startswith((*stdlib, *site))
+    ]
+    files = []
+    for cause in missing:
+        parts = str(cause.name).split(".")
+        for root in dict.fromkeys(roots):
+            base = os.path.join(root, *parts)
+            files += [base + ".py", os.path.join(base, "__init__.py")]
+    return files
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _site_dirs() -> tuple[str, ...]:
+    from .watch.sources import library_dirs
+
+    return library_dirs()[1]
+
+
 def guarded(
     target: str, load: Callable[[], WSGIApplication], options: Options, watch: Iterable[str] = ()
 ) -> WSGIApplication:
@@ -78,7 +118,8 @@ def guarded(
         raise
     except Exception as error:
         details = "".join(traceback.format_exception(error))
-        files = list(dict.fromkeys([*watch, *_traceback_files(error)]))
+        found = [*watch, *_traceback_files(error), *_missing_module_files(error)]
+        files = list(dict.fromkeys(found))
         log.error(
             "importing %s failed; serving the traceback to local clients until one of "
             "these files changes: %s\n%s",

@@ -81,7 +81,8 @@ def changed_module(modules):
 
 
 def wrap(app, due, recorder):
-    middleware = ReloadMiddleware(app, interval=0 if due else 3600, hook=recorder)
+    # settle=0: every example is one edit, made before the check; nothing to wait for.
+    middleware = ReloadMiddleware(app, interval=0 if due else 3600, hook=recorder, settle=0)
     with contextlib.suppress(Exception):
         Server()(middleware)  # the first request prepares the hook
     return middleware

@@ -38,7 +38,9 @@ def start(
             pass
         return process
     fds = (listening.fileno(), control.fileno())
-    return subprocess.Popen([*command, *map(str, fds)], pass_fds=fds)
+    # A process group of its own: the terminal's Ctrl-C reaches the supervisor alone, which
+    # then stops each server process (one that is still starting too) without a traceback.
+    return subprocess.Popen([*command, *map(str, fds)], pass_fds=fds, process_group=0)
 
 
 def receive(arguments: list[str]) -> tuple[socket.socket, socket.socket]:

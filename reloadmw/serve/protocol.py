@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 
@@ -86,3 +87,12 @@ class Reader:
         self._buffer += data
         *lines, self._buffer = self._buffer.split(b"\n")
         return [decode(line) for line in lines if line.strip()]
+
+
+def watch_also(options: str, paths: Sequence[str]) -> str:
+    """The options (as JSON, see ``Options.to_json``) with ``paths`` added to ``extra_files``."""
+    if not paths:
+        return options
+    values = json.loads(options)
+    values["extra_files"] = list(dict.fromkeys([*values.get("extra_files", []), *paths]))
+    return json.dumps(values)

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -90,9 +91,13 @@ class Supervisor:
             end.setblocking(False)
         self.selector.register(self.wake_read, selectors.EVENT_READ, None)
 
-    def spawn(self) -> Child:
+    def spawn(self, also_watch: Sequence[str] = ()) -> Child:
+        """Start a server process; ``also_watch``: paths it watches besides its own (those
+        that made its predecessor restart, so that a deleted file that comes back is seen)."""
         mine, theirs = socket.socketpair()
-        command = [sys.executable, "-m", "reloadmw.serve.process", *self.launch]
+        target, server, options = self.launch
+        options = protocol.watch_also(options, also_watch)
+        command = [sys.executable, "-m", "reloadmw.serve.process", target, server, options]
         try:
             process = platform.start(command, self.sock, theirs)
         finally:
@@ -163,7 +168,7 @@ class Supervisor:
             self.restart_path = changed[0] + (
                 f" (+{len(changed) - 1} more)" if changed[1:] else ""
             )
-            self.spawn()
+            self.spawn(also_watch=changed)
         return None
 
     def reap(self) -> int | None:

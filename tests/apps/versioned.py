@@ -72,6 +72,6 @@ else:
 
 # Tell the tests that this process has imported the app, and built the middleware
 # (whose baseline is taken then: an edit before this point is not a change).
-if SETTINGS.get("ready_dir"):
+if SETTINGS.get("ready_dir") and not os.environ.get("RELOADMW_PREFLIGHT"):
     with open(os.path.join(SETTINGS["ready_dir"], str(os.getpid())), "w") as stream:
         stream.write(str(version.VERSION))

@@ -65,6 +65,7 @@ def test_waitress_still_has_every_internal_the_adapter_uses(listening):
 def test_missing_internals_are_named():
     assert missing_internals(object(), object()) == [
         "server.accepting", "server.trigger", "server.active_channels", "server.pull_trigger",
+        "server.channel_class", "task.build_response_header", "task.set_close_on_finish",
         "channel.requests", "channel.total_outbufs_len", "channel.last_activity",
-        "channel.will_close",
+        "channel.will_close", "channel.task_class",
     ]  # fmt: skip

@@ -1,0 +1,179 @@
+"""Before a restart, import the application's entry module in a fresh interpreter.
+
+A restart into code that fails to import takes gunicorn down ("Worker failed to
+boot"), leaves uWSGI and mod_wsgi answering bare 500s, and loses the process
+that still works. So where the server offers no guard of its own, reloadmw first
+imports the module that built the middleware (the WSGI script, gunicorn's
+``module:app``, uWSGI's ``wsgi-file``) in a fresh interpreter with the same
+``sys.path``, working directory and environment, and restarts only when that
+succeeds; until then the old process explains, as for a syntax error.
+
+The fresh interpreter runs with ``RELOADMW_DISABLE=1`` (its middleware is a
+pass-through) and ``RELOADMW_PREFLIGHT=1`` (for code that wants to know).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from types import FrameType
+
+from .watch.sources import library_dirs
+
+log = logging.getLogger("reloadmw")
+
+#: How long the import may take before reloadmw restarts anyway (with a WARNING).
+TIMEOUT = 60.0
+#: Set in the fresh interpreter's environment.
+VARIABLE = "RELOADMW_PREFLIGHT"
+
+_SCRIPT = """\
+import importlib, runpy, sys
+kind, name, path = sys.argv[1:4]
+if kind == "module":
+    importlib.import_module(name)
+else:
+    runpy.run_path(path, run_name="__reloadmw_preflight__")
+"""
+
+_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The module that built the middleware: imported by name, or run from its file."""
+
+    name: str
+    path: str
+    importable: bool
+
+    def __str__(self) -> str:
+        return self.name if self.importable else self.path
+
+
+def find_entry(frame: FrameType | None) -> Entry | None:
+    """The first caller outside reloadmw, the standard library and site-packages."""
+    stdlib, site = library_dirs()
+    skip = (_PACKAGE, *stdlib, *site)
+    while frame is not None:
+        path = frame.f_globals.get("__file__")
+        main = frame.f_globals.get("__name__") == "__main__"  # a script that serves: not run
+        if (
+            isinstance(path, str)
+            and path
+            and not main
+            and not frame.f_code.co_filename.startswith("<")
+        ):
+            path = os.path.abspath(path)
+            if not path.startswith(skip) and os.path.isfile(path):
+                name = str(frame.f_globals.get("__name__") or "")
+                importable = _importable_as(name, path)
+                return Entry(name, path, importable)
+        frame = frame.f_back
+    return None
+
+
+def _importable_as(name: str, path: str) -> bool:
+    """Whether ``import name`` finds ``path`` from ``sys.path`` (mod_wsgi's and uWSGI's
+    script modules have names that no import would find: those are run by path)."""
+    if not name or name == "__main__" or not all(p.isidentifier() for p in name.split(".")):
+        return False
+    relative = os.path.join(*name.split("."))
+    for tail in (relative + ".py", os.path.join(relative, "__init__.py")):
+        if path.endswith(os.sep + tail):
+            root = path[: -len(tail) - 1]
+            return any(os.path.abspath(entry or os.curdir) == root for entry in sys.path)
+    return False
+
+
+def python() -> str | None:
+    """An interpreter like this one (under uWSGI, sys.executable is the uwsgi binary)."""
+    candidates = [sys.executable] if os.path.basename(sys.executable).startswith("python") else []
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if sys.platform == "win32":
+        candidates.append(os.path.join(sys.exec_prefix, "python.exe"))
+    else:
+        binaries = os.path.join(sys.exec_prefix, "bin")
+        candidates += [os.path.join(binaries, name) for name in (f"python{version}", "python3")]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def failure(entry: Entry) -> str | None:
+    """Import ``entry`` in a fresh interpreter: None when it works, else what went wrong.
+
+    Never raises; an interpreter that cannot be found or run, or an import that
+    runs out of time, is logged and counts as working (a restart is then what
+    it would have been without this check).
+    """
+    executable = python()
+    if executable is None:
+        log.warning("no Python interpreter found beside %s: restarting unchecked", sys.executable)
+        return None
+    path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+    env = {**os.environ, "PYTHONPATH": path, "RELOADMW_DISABLE": "1", VARIABLE: "1"}
+    kind = "module" if entry.importable else "path"
+    try:
+        result = subprocess.run(
+            [executable, "-c", _SCRIPT, kind, entry.name, entry.path],
+            cwd=os.getcwd(), env=env, stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, errors="replace", timeout=TIMEOUT,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        log.warning("importing %s took over %gs: restarting unchecked", entry, TIMEOUT)
+        return None
+    except OSError as error:
+        log.warning("could not run %s to check the import: %s", executable, error)
+        return None
+    if result.returncode == 0:
+        return None
+    return result.stderr.strip() or f"{executable} exited with status {result.returncode}"
+
+
+def shared_failure(entry: Entry, key: str) -> str | None:
+    """``failure(entry)``, run once for ``key`` among the sibling workers of one server.
+
+    Every worker of a gunicorn or uWSGI server finds the same edit: the first one
+    imports (under a lock on a small file named after the server's pid) and logs
+    the import error once; the others read its answer. Without ``fcntl``
+    (Windows), each process runs its own.
+    """
+    if sys.platform == "win32":
+        return _logged(entry, failure(entry))
+    import fcntl
+
+    name = f"reloadmw-{os.getuid()}-{os.getppid()}.preflight"
+    digest = hashlib.sha256(f"{entry}\0{key}".encode(errors="replace")).hexdigest()
+    try:
+        descriptor = os.open(
+            os.path.join(tempfile.gettempdir(), name),
+            os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
+            0o600,
+        )
+    except OSError:
+        return _logged(entry, failure(entry))
+    with os.fdopen(descriptor, "r+", encoding="utf-8", errors="replace") as stream:
+        fcntl.flock(stream, fcntl.LOCK_EX)  # released when the file closes
+        try:
+            known = json.loads(stream.read() or "{}")
+        except ValueError:
+            known = {}
+        if known.get("key") == digest:
+            cached = known.get("failure")
+            return cached if isinstance(cached, str) else None
+        result = _logged(entry, failure(entry))
+        stream.seek(0)
+        stream.truncate()
+        json.dump({"key": digest, "failure": result}, stream)
+        return result
+
+
+def _logged(entry: Entry, result: str | None) -> str | None:
+    if result is not None:
+        log.error("not restarting: importing %s fails:\n%s", entry, result)
+    return result
