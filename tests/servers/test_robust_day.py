@@ -21,7 +21,7 @@ from tests import support
 pytestmark = pytest.mark.server
 
 SERVERS = ["wsgiref", "waitress"]
-MODULES = 60
+MODULES = 200
 
 APP = """
 import os
@@ -93,7 +93,7 @@ def test_a_formatter_rewriting_every_module_costs_one_restart(
     poller = Poller(server.port)
     poller.start()
     time.sleep(0.3)
-    write_tree(tree_app, 2, pause=1.5 / MODULES)  # 60 modules over 1.5 s
+    write_tree(tree_app, 2, pause=1.5 / MODULES)  # 200 modules over 1.5 s
     support.wait_for(lambda: poller.answers and poller.answers[-1] == "2", 15, what="new code")
     time.sleep(0.5)
     poller.done.set()
