@@ -17,6 +17,8 @@ extensions = [
     "generated",
 ]
 html_theme = "furo"
+html_static_path = ["_static"]
+html_css_files = ["reloadmw.css"]
 html_title = "reloadmw"
 graphviz_output_format = "svg"
 autodoc_member_order = "bysource"

@@ -28,8 +28,12 @@ def find(name: str, default: str | None = None) -> Any:
     attribute lookup raises (ModuleNotFoundError, AttributeError, the module's own error).
     """
     module, attributes = split(name)
-    found: Any = importlib.import_module(module)
-    for part in attributes or ([default] if default else []):
+    return walk(importlib.import_module(module), attributes or ([default] if default else []))
+
+
+def walk(found: Any, attributes: list[str]) -> Any:
+    """``found.a.b`` for ``["a", "b"]``; AttributeError where one is missing."""
+    for part in attributes:
         found = getattr(found, part)
     return found
 

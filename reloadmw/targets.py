@@ -136,15 +136,20 @@ def guarded(
 
 def _import_object(target: str) -> WSGIApplication:
     try:
-        module, _ = names.split(target)
+        module, attributes = names.split(target)
     except ValueError:
         raise TargetError(f"{target!r} is not 'package.module:callable'") from None
     try:
-        found = names.find(target, default="application")
+        found = names.find(module)
     except ModuleNotFoundError as error:
         if names.names_missing_module(error, module):
             raise TargetError(f"no module named {module!r} (from {target!r})") from error
         raise
+    attribute = ".".join(attributes) or "application"
+    try:  # the module imported: a name it lacks is a mistake in the target, not in the code
+        found = names.walk(found, attribute.split("."))
+    except AttributeError:
+        raise TargetError(f"module {module!r} has no {attribute!r} (from {target!r})") from None
     if not callable(found):
         raise TypeError(f"{target!r} is {found!r}, which is not a WSGI application")
     return found  # type: ignore[no-any-return]

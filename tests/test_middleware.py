@@ -285,7 +285,7 @@ def test_unknown_server_warns_once_about_exit(caplog_reloadmw):
     for _ in range(3):
         call(middleware, {"SERVER_SOFTWARE": "WSGIServer/0.2"})
     warnings = [r for r in caplog_reloadmw.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "supervisor" in warnings[0].getMessage()
+    assert len(warnings) == 1 and "reloadmw serve" in warnings[0].getMessage()
     assert isinstance(middleware.hook, hooks.Exit)
 
 

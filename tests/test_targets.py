@@ -60,12 +60,6 @@ def test_a_syntax_error_at_import_waits_for_a_file_that_compiles(modules, record
     assert recorder.calls == [[str(broken)]]
 
 
-def test_a_missing_attribute_is_guarded(modules):
-    modules("target_noattr", "X = 1\n")
-    app = import_app("target_noattr:app")
-    assert "AttributeError" in TestApp(app).get("/", extra_environ=LOCAL, status=500).text
-
-
 @pytest.mark.parametrize("target", ["no_such_module_anywhere:app", "no_such_pkg.sub:app", "a b:c"])
 def test_a_target_that_names_nothing_is_an_error(target):
     with pytest.raises(TargetError, match=r"no_such|not 'package\.module:callable'"):
@@ -123,3 +117,17 @@ def test_load_an_ini_whose_app_fails_watches_the_ini(workdir):
     app = load(f"config:{ini}")
     assert isinstance(app.app, BrokenImport)
     assert str(ini) in app.watched_files
+
+
+def test_a_name_the_module_lacks_is_a_target_error(modules):
+    """A typo in the callable is a mistake in the command: one line, not a traceback page."""
+    modules("typo_target", "def application(environ, start_response):\n    return []\n")
+    with pytest.raises(TargetError, match="module 'typo_target' has no 'aplication'"):
+        load("typo_target:aplication")
+
+
+def test_an_attribute_error_inside_the_module_is_the_codes(modules):
+    modules("inner_error", "import os\nos.no_such_function\napplication = None\n")
+    app = load("inner_error:application")
+    assert isinstance(app.app, BrokenImport)
+    assert "no_such_function" in TestApp(app).get("/", extra_environ=LOCAL, status=500).text

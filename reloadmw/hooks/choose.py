@@ -115,10 +115,18 @@ def detect(environ: WSGIEnvironment) -> Hook:
             "`reloadmw serve --server waitress` runs waitress with restarts that keep "
             "every byte."
         )
-    log.warning(
-        "no server that reloadmw knows sent this request (SERVER_SOFTWARE=%r): on a code "
-        "change it will exit with status 3 (hook 'exit'), and a supervisor must start "
-        "the process again",
-        software,
-    )
+    if software.startswith("WSGIServer/"):
+        log.warning(
+            "the standard library's wsgiref server cannot start a fresh process itself: on "
+            "a code change reloadmw exits with status 3 (hook 'exit'). Run the application "
+            "under `reloadmw serve` instead, or in a loop that starts it again while it exits "
+            "with status 3."
+        )
+    else:
+        log.warning(
+            "no server that reloadmw knows sent this request (SERVER_SOFTWARE=%r): on a code "
+            "change it will exit with status 3 (hook 'exit'), and a supervisor must start "
+            "the process again",
+            software,
+        )
     return Exit()

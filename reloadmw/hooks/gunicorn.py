@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -25,33 +24,30 @@ class Gunicorn(Hook):
     so one edit could cost a stale page per worker. Of the workers that find
     one change, only the first asks (see ``reloadmw.hooks.siblings``). With
     ``--preload`` the arbiter holds the old code, so no new worker can run the
-    new code: the hook warns once and ends only this worker (SIGTERM), which
-    finishes its requests first.
+    new code: ending a worker would only fork another with the same old code,
+    whose first check finds the same change again, one worker per request. So
+    the hook warns once, and no check runs in that worker.
     """
 
     name = "gunicorn"
 
     def __init__(self) -> None:
         self._app = AppInfo()
-        self._preloaded = False
 
     def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
         self._app = app
-        self._preloaded = os.getpid() != app.pid
-        if self._preloaded:
+        if os.getpid() != app.pid:
             log.warning(
                 "the application was built in pid %d before this gunicorn worker (pid %d) "
-                "forked (--preload): a new worker would run the old code. Drop --preload "
-                "while developing.",
+                "forked (--preload): a new worker would run the old code, so reloadmw will "
+                "not restart. Drop --preload while developing.",
                 app.pid,
                 os.getpid(),
             )
+            return False
         return True
 
     def __call__(self, changed: Sequence[str]) -> None:
-        if self._preloaded:
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
         arbiter = os.getppid()
         if siblings.first_to_ask(arbiter, self._app.built_ns):
             os.kill(arbiter, SIGHUP)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import targets
+from ..converters import DISABLE_VARIABLE
 from ..hooks import Hook
 from ..middleware import collecting
 from ..options import Options
@@ -145,7 +146,9 @@ def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
             lambda number, frame: process.end_soon(STOP_DRAIN, protocol.ExitStatus.STOPPED),
         )
     threading.Thread(target=process.listen, daemon=True).start()
-    process.tell(protocol.Ready(os.getpid(), sum(len(m.watched_files) for m in built)))
+    files = sum(len(m.watched_files) for m in built)
+    disabled = "" if options.enabled else f"{DISABLE_VARIABLE} is set in the environment"
+    process.tell(protocol.Ready(os.getpid(), files, disabled))
     process.adapter.serve()
     time.sleep(HANDOVER_DRAIN)  # serve() returns on a stop; end() ends the process
 

@@ -28,10 +28,11 @@ class ExitStatus(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Ready:
-    """The process serves; ``files`` are watched."""
+    """The process serves; ``files`` are watched (``disabled``: why none, when so)."""
 
     pid: int
     files: int
+    disabled: str = ""
 
 
 @dataclass(frozen=True)

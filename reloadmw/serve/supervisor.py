@@ -153,6 +153,8 @@ class Supervisor:
             return protocol.ExitStatus.BAD_INPUT
         if isinstance(message, protocol.Ready):
             where = f"pid {message.pid} serving, {message.files} files watched"
+            if message.disabled:
+                where = f"pid {message.pid} serving; reloadmw is disabled ({message.disabled})"
             if not self.announced:
                 self.announced = True
                 say(self.banner)

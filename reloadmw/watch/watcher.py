@@ -53,6 +53,9 @@ UNKNOWN: State = (-1, -1, -1)
 #: its length is unchanged (a module removed and another imported in between).
 FULL_MODULE_SCAN = 10.0
 
+#: reloadmw's own files: never watched, an edit of them is no edit of the application.
+OWN_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
+
 #: Backends, as accepted by ``backend=``.
 BACKENDS = ("stat", "inotify")
 
@@ -130,6 +133,8 @@ class Watcher:
         return self._excluded is None or self._excluded.fullmatch(path) is None
 
     def _watches_module_file(self, path: str) -> bool:
+        if path.startswith(OWN_PACKAGE):  # however installed (an editable install included)
+            return False
         if is_site_path(path, self._site_dirs):
             return self._include_site
         return not path.startswith(self._stdlib_dirs)

@@ -2,8 +2,9 @@
 
 ``fake_arbiter.py PID...`` runs one worker per argument, one after the other, all
 built at the same moment; ``0`` means a worker that built the app itself, any other
-pid a worker forked after the app was built there (``--preload``). Prints one line per
-worker, then the signals the arbiter received.
+pid a worker forked after the app was built there (``--preload``, where the hook does
+not prepare, and so never fires). Prints one line per worker, then the signals the
+arbiter received.
 """
 
 import os
@@ -19,8 +20,8 @@ def worker(app_pid: int, built_ns: int) -> None:
     terminated = []
     signal.signal(signal.SIGTERM, lambda number, frame: terminated.append(number))
     hook = hooks.Gunicorn()
-    hook.prepare({}, app=hooks.AppInfo(pid=app_pid or os.getpid(), built_ns=built_ns))
-    hook(["changed.py"])
+    if hook.prepare({}, app=hooks.AppInfo(pid=app_pid or os.getpid(), built_ns=built_ns)):
+        hook(["changed.py"])
     time.sleep(0.2)
     print("worker SIGTERM" if terminated else "worker nothing", flush=True)
 

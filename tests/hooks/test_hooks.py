@@ -107,9 +107,16 @@ def test_detect_windows_embedded_mode(monkeypatch):
 
 
 def test_detect_unknown_server_warns_that_a_supervisor_must_restart(caplog):
+    hooks.detect({"SERVER_SOFTWARE": "SomeServer/1.0"})
+    [message] = warnings_of(caplog)
+    assert "SomeServer/1.0" in message and "status 3" in message and "supervisor" in message
+
+
+def test_detect_wsgiref_names_it_and_what_to_do(caplog):
     hooks.detect({"SERVER_SOFTWARE": "WSGIServer/0.2"})
     [message] = warnings_of(caplog)
-    assert "WSGIServer/0.2" in message and "status 3" in message and "supervisor" in message
+    assert "wsgiref server" in message and "`reloadmw serve`" in message
+    assert "status 3" in message
 
 
 def test_mod_wsgi_embedded_mode_warns_and_refuses(caplog):
@@ -124,9 +131,9 @@ def test_gunicorn_preload_warns(caplog):
     hook = hooks.Gunicorn()
     assert hook.prepare({}, app=hooks.AppInfo(PID)) is True
     assert warnings_of(caplog) == []
-    assert hook.prepare({}, app=hooks.AppInfo(PID + 1)) is True
+    assert hook.prepare({}, app=hooks.AppInfo(PID + 1)) is False  # never checks: no loop
     [message] = warnings_of(caplog)
-    assert "--preload" in message and "old code" in message
+    assert "--preload" in message and "old code" in message and "will not restart" in message
 
 
 def test_waitress_never_restarts(caplog):
@@ -205,8 +212,8 @@ def test_gunicorn_hook_asks_the_arbiter_to_replace_all_workers_once():
     assert run_arbiter(0, 0) == ["worker nothing", "worker nothing", "arbiter SIGHUP"]
 
 
-def test_gunicorn_hook_under_preload_ends_only_its_worker():
-    assert run_arbiter(1) == ["worker SIGTERM", "arbiter nothing"]
+def test_gunicorn_hook_under_preload_sends_nothing():
+    assert run_arbiter(1) == ["worker nothing", "arbiter nothing"]
 
 
 def test_exit_hook_exits_with_status_3():

@@ -65,7 +65,7 @@ def test_bare_wsgiref_exits_with_status_3_after_a_whole_response(workdir):
         assert got.body == support.BIG, log.read_text()  # whole, though the process exits
         assert process.wait(10) == 3
         text = log.read_text()
-        assert "no server that reloadmw knows sent this request" in text
+        assert "the standard library's wsgiref server cannot start a fresh process" in text
         assert "via exit" in text
     finally:
         if process.poll() is None:

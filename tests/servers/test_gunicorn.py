@@ -73,21 +73,25 @@ def test_four_workers_cost_at_most_one_stale_page_per_edit(workdir, gunicorn):
     assert server.log().count("Handling signal: hup") == 3  # one reload round per edit
 
 
-def test_preload_warns_that_new_workers_run_old_code(workdir, gunicorn):
+def test_preload_warns_once_and_never_recycles_workers(workdir, gunicorn):
+    """With --preload no worker can run new code: reloadmw says so and stops checking,
+    instead of ending a worker per request (each new one forked with the same old code)."""
     version = versioned(workdir)
     server = gunicorn("--preload", "app:application")
-    for _ in range(4):
-        assert support.get(server.port).status == 200
+    pids = {support.get(server.port).headers["X-Pid"] for _ in range(6)}
     support.write(version, "VERSION = 2\n")
     time.sleep(INTERVAL + 0.1)
-    for _ in range(6):
+    for _ in range(8):
         response = support.get(server.port, "/big")
         assert response.status == 200
         assert response.body == support.BIG
         assert response.headers["X-Version"] == "1"  # as the warning says
+        pids.add(response.headers["X-Pid"])
+        time.sleep(INTERVAL / 4)
     log = server.log()
     assert "forked (--preload): a new worker would run the old code" in log
     assert "Handling signal: hup" not in log
+    assert len(pids) <= 2 and log.count("Booting worker") == 2, log  # no worker recycled
 
 
 def test_paste_ini_pipeline_with_a_relative_extra_file(workdir, gunicorn):

@@ -187,6 +187,7 @@ def test_stop_ends_every_process_within_5_seconds(workdir, how):
     ("arguments", "message"),
     [
         (["no_such_module_anywhere:app"], "no module named 'no_such_module_anywhere'"),
+        (["app:aplication"], "module 'app' has no 'aplication'"),
         (["missing.py"], "no file"),
         (["config:missing.ini"], "no ini file"),
         (["app.py", "--port", "99999"], "expected a port number"),
@@ -314,3 +315,14 @@ def test_server_processes_stop_when_the_supervisor_is_gone(workdir, serve):
     server.process.kill()
     server.process.wait(10)
     support.wait_for(lambda: not alive(child), 10, what="the server process to stop")
+
+
+def test_disabled_says_so_and_why(workdir, server_factory):
+    support.install_versioned_app(workdir, "app.py", None)
+    port = support.free_port()
+    server = server_factory(
+        [sys.executable, "-m", "reloadmw", "serve", "app.py", "--port", str(port)],
+        port=port, cwd=workdir, env={"RELOADMW_DISABLE": "1"},
+    )  # fmt: skip
+    support.wait_for(lambda: "reloadmw is disabled" in server.log(), 10, what="the line")
+    assert "reloadmw is disabled (RELOADMW_DISABLE is set in the environment)" in server.log()

@@ -300,3 +300,15 @@ def test_the_module_that_builds_the_watcher_is_trusted(modules, monkeypatch):
     assert watcher.check() == []
     write(path, "from reloadmw.watch import Watcher\nWATCHER = Watcher()  # edited\n")
     assert watcher.check() == [str(path)]
+
+
+def test_reloadmw_never_watches_itself(modules):
+    """Even from a checkout or an editable install, which is no site-packages."""
+    import reloadmw
+
+    own = os.path.dirname(reloadmw.__file__)
+    watcher = Watcher(include_site_packages=True)
+    assert [p for p in watcher.paths if p.startswith(own + os.sep)] == []
+    path = modules("ordinary_module")
+    importlib.import_module("ordinary_module")
+    assert str(path) in Watcher().paths  # while the application's modules are
