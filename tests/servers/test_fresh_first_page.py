@@ -7,9 +7,6 @@ the new code, on the same connection, with no 503, no redirect and no reset.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import http.client
 import re
 import socket
 import sys
@@ -60,14 +57,8 @@ def test_a_64_mb_post_that_finds_the_change_arrives_whole(workdir, serve, server
     version = support.install_versioned_app(workdir, "app.py", None)
     server = serve("--server", server_kind)
     support.get(server.port)
-    body = support.BIG * 16
     support.write(version, "VERSION = 2\n")
-    with contextlib.closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)) as c:
-        c.request("POST", "/echo", body=body)
-        response = c.getresponse()
-        answer = response.read().decode()
-    assert response.getheader("X-Version") == "2"
-    assert answer == f"POST {len(body)} {hashlib.sha256(body).hexdigest()}\n"
+    assert support.echo(server.port, support.BIG * 16) == ("2", "whole")
 
 
 def test_a_chunked_upload_that_finds_the_change_arrives_whole(workdir, serve):
@@ -75,15 +66,9 @@ def test_a_chunked_upload_that_finds_the_change_arrives_whole(workdir, serve):
     version = support.install_versioned_app(workdir, "app.py", None)
     server = serve("--server", "waitress")
     support.get(server.port)
-    parts = [b"x" * 1000, b"y" * 70000, b"z"]
     support.write(version, "VERSION = 2\n")
-    with contextlib.closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)) as c:
-        c.request("PUT", "/echo", body=iter(parts), encode_chunked=True)
-        response = c.getresponse()
-        answer = response.read().decode()
-    joined = b"".join(parts)
-    assert answer == f"PUT {len(joined)} {hashlib.sha256(joined).hexdigest()}\n"
-    assert response.getheader("X-Version") == "2"
+    parts = [b"x" * 1000, b"y" * 70000, b"z"]  # sent chunked, piece by piece
+    assert support.echo(server.port, parts, method="PUT") == ("2", "whole")
 
 
 @pytest.mark.parametrize("server_kind", SERVERS)
@@ -92,15 +77,10 @@ def test_a_keep_alive_connection_opened_before_the_edit_gets_the_new_code(
 ):
     version = support.install_versioned_app(workdir, "app.py", None)
     server = serve("--server", server_kind)
-    versions = []
-    with contextlib.closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)) as c:
-        for number in range(4):  # on the same connection where the server keeps it (waitress)
-            if number == 1:
-                support.write(version, "VERSION = 2\n")
-            c.request("GET", "/")
-            response = c.getresponse()
-            response.read()
-            versions.append(response.getheader("X-Version"))
+    # On the same connection where the server keeps it (waitress).
+    versions = support.versions_on_one_connection(
+        server.port, 4, lambda: support.write(version, "VERSION = 2\n")
+    )
     assert versions == ["1", "2", "2", "2"]
 
 

@@ -14,10 +14,12 @@ from .edits import (
     PASTE_PIPELINE,
     EditOutcome,
     LoadReport,
+    echo,
     edit_and_watch,
     install_versioned_app,
     load_while_editing,
     template_edit_restarts,
+    versions_on_one_connection,
 )
 from .files import ModuleMaker, build_library, remove_tree, write
 from .network import STARTUP_TIMEOUT, Response, free_port, get, wait_for, wait_for_workers
@@ -35,6 +37,7 @@ __all__ = [
     "Response",
     "Server",
     "build_library",
+    "echo",
     "edit_and_watch",
     "free_port",
     "get",
@@ -44,6 +47,7 @@ __all__ = [
     "require_executable",
     "stop_and_time",
     "template_edit_restarts",
+    "versions_on_one_connection",
     "wait_for",
     "wait_for_workers",
     "write",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,3 +198,38 @@ def template_edit_restarts(
         what="a new process after the template edit",
     )
     assert f"change detected in {template}" in server.log()
+
+
+def echo(port: int, body: bytes | list[bytes], method: str = "POST") -> tuple[str | None, str]:
+    """Send ``body`` to the versioned app's ``/echo`` (a list: chunked, piece by piece);
+    the version that answered, and whether the answer names the body's length and digest."""
+    whole = body if isinstance(body, bytes) else b"".join(body)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        if isinstance(body, bytes):
+            connection.request(method, "/echo", body=body)
+        else:
+            connection.request(method, "/echo", body=iter(body), encode_chunked=True)
+        response = connection.getresponse()
+        answer = response.read().decode()
+    finally:
+        connection.close()
+    expected = f"{method} {len(whole)} {hashlib.sha256(whole).hexdigest()}\n"
+    return response.getheader("X-Version"), "whole" if answer == expected else answer
+
+
+def versions_on_one_connection(port: int, count: int, edit: Callable[[], None]) -> list[str]:
+    """The versions that ``count`` requests on one connection got, ``edit()`` after the first."""
+    versions = []
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        for number in range(count):
+            if number == 1:
+                edit()
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            response.read()
+            versions.append(str(response.getheader("X-Version")))
+    finally:
+        connection.close()
+    return versions
