@@ -43,6 +43,11 @@ SETTLE_MAX = 3.0
 SETTLE_STEP = 0.05
 
 
+def _states(paths: list[str]) -> list[tuple[str, object]]:
+    """Each path with its file state now: what settling and the gate compare."""
+    return [(path, file_state(path)) for path in paths]
+
+
 class State(enum.Enum):
     WATCHING = "watching"
     BROKEN = "broken"
@@ -184,7 +189,7 @@ class Check:
         # Real time, whatever clock the checks are scheduled by: this one sleeps.
         clock = time.monotonic
         started = quiet_since = clock()
-        seen = [(path, file_state(path)) for path in changed]
+        seen = _states(changed)
         if seen == self._settled_states:  # as they were at the last check (BROKEN): quiet
             return changed
         while clock() - quiet_since < self.quiet:
@@ -197,7 +202,7 @@ class Check:
             time.sleep(min(SETTLE_STEP, self.quiet))
             more = [path for path in self.watcher.check() if path not in changed]
             changed = changed + more
-            now = [(path, file_state(path)) for path in changed]
+            now = _states(changed)
             if now != seen:
                 seen, quiet_since = now, clock()
         self._settled_states = seen
@@ -206,10 +211,10 @@ class Check:
     def _gate(self, changed: list[str]) -> str | None:
         """Ask the gate, once per new state of the changed files; its failure, or None."""
         assert self.gate is not None
-        states = [(path, file_state(path)) for path in sorted(changed)]
+        states = _states(sorted(changed))
         if states != self._gated:
             self._gated = states
-            self.failure = self.gate(states)  # type: ignore[arg-type]
+            self.failure = self.gate(states)
         return self.failure
 
     def adopt_modules(self) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import names, pages
 from .middleware import ReloadMiddleware, collecting
 from .options import Options
-from .watch.sources import stdlib_dirs
+from .watch.sources import library_dirs, stdlib_dirs
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -71,7 +71,7 @@ def _missing_module_files(error: BaseException) -> list[str]:
     missing = [e for e in _chain(error) if isinstance(e, ModuleNotFoundError) and e.name]
     if not missing:
         return []
-    stdlib, site = stdlib_dirs(), _site_dirs()
+    stdlib, site = library_dirs()
     roots = [
         os.path.abspath(entry or os.curdir)
         for entry in sys.path
@@ -93,12 +93,6 @@ def _chain(error: BaseException) -> list[BaseException]:
         seen.append(current)
         current = current.__cause__ or current.__context__
     return seen
-
-
-def _site_dirs() -> tuple[str, ...]:
-    from .watch.sources import library_dirs
-
-    return library_dirs()[1]
 
 
 def guarded(
