@@ -1,4 +1,6 @@
-"""The command line: ``reloadmw serve TARGET`` (also ``python -m reloadmw serve TARGET``).
+"""The command line: ``reloadmw serve TARGET`` and ``reloadmw files TARGET``.
+
+Both also run as ``python -m reloadmw``.
 
 Its flags are generated from the option declarations (``reloadmw.options``):
 ``ServeSettings`` for serve's own, and every ``Options`` field that has a flag.
@@ -21,6 +23,11 @@ DESCRIPTION = """\
 Serve a WSGI application on 127.0.0.1 and start it afresh in a new process when its code
 changes. TARGET is package.module:callable, a .py or .wsgi file that defines `application`,
 or config:FILE.ini[#name] for PasteDeploy."""
+
+FILES = """\
+Import TARGET as `reloadmw serve TARGET` would, and list the files its ReloadMiddleware
+watches, grouped by directory, with why each one is watched (a module, an extra file or
+pattern, a file named by a failed import); then count the modules that are not watched."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -68,18 +75,22 @@ def parser() -> Parser:
     main = Parser(prog="reloadmw", description="Code reloading for WSGI servers.")
     commands = main.add_subparsers(dest="command", required=True, parser_class=Parser)
     run = commands.add_parser("serve", help="serve an application", description=DESCRIPTION)
-    run.add_argument("target", metavar="TARGET")
-    for cls in (ServeSettings, Options):
-        for each, declaration in declarations(cls):
-            if declaration.flag is not None:
-                add_flag(run, each.name, each.default, declaration)
+    files = commands.add_parser(
+        "files", help="list the files that serve would watch, and why", description=FILES
+    )
+    for command, classes in ((run, (ServeSettings, Options)), (files, (Options,))):
+        command.add_argument("target", metavar="TARGET")
+        for cls in classes:
+            for each, declaration in declarations(cls):
+                if declaration.flag is not None:
+                    add_flag(command, each.name, each.default, declaration)
     return main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = vars(parser().parse_args(argv))
     target = given.pop("target")
-    given.pop("command")
+    command = given.pop("command")
     own = {each.name for each, _ in declarations(ServeSettings)}
     try:
         settings = ServeSettings(**{k: v for k, v in given.items() if k in own})
@@ -88,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"reloadmw: error: {error}", file=sys.stderr)
         return ExitStatus.BAD_INPUT
+    if command == "files":
+        return list_files(target, options)
     if settings.server == "waitress" and importlib.util.find_spec("waitress") is None:
         print("reloadmw: error: --server waitress needs waitress: pip install waitress",
               file=sys.stderr)  # fmt: skip
@@ -97,3 +110,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServeError as error:
         print(f"reloadmw: error: {error}", file=sys.stderr)
         return ExitStatus.BAD_INPUT
+
+
+def list_files(target: str, options: Options) -> int:
+    """``reloadmw files TARGET``: import the application here, as serve's process would."""
+    from . import listing, targets
+    from .middleware import collecting
+
+    with collecting() as built:
+        try:
+            targets.load(target, options)
+        except targets.TargetError as error:
+            print(f"reloadmw: error: {error}", file=sys.stderr)
+            return ExitStatus.BAD_INPUT
+    for middleware in built:
+        if middleware._check.watcher is not None:
+            middleware._check.watcher.adopt_modules(late=False)
+    sys.stdout.write(listing.report(target, built, options.extra_files))
+    return 0

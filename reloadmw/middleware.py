@@ -24,6 +24,7 @@ from . import hooks, pages, preflight
 from .check import Check, State
 from .hooks import mod_wsgi
 from .options import Options
+from .places import places
 from .restart import AfterClose, announce, drop_bytecode
 from .watch import Watcher
 
@@ -103,10 +104,10 @@ class ReloadMiddleware:
         )  # fmt: skip
         if watcher is not None:
             log.info(
-                "pid %d restarts when its code changes (%d files watched, checked on requests "
+                "pid %d restarts when its code changes (%s, checked on requests "
                 "%s); this is meant for development, not production",
                 self._app.pid,
-                len(watcher),
+                places(watcher.paths),
                 f"{o.interval:g}s apart at least" if o.interval else "every time",
             )
 

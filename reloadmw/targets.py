@@ -73,9 +73,9 @@ def _missing_module_files(error: BaseException) -> list[str]:
         return []
     stdlib, site = library_dirs()
     roots = [
-        os.path.abspath(entry or os.curdir)
-        for entry in sys.path
-        if not os.path.abspath(entry or os.curdir).startswith((*stdlib, *site))
+        root
+        for root in (os.path.abspath(entry or os.curdir) for entry in sys.path)
+        if os.path.isdir(root) and not os.path.join(root, "").startswith((*stdlib, *site))
     ]
     files = []
     for cause in missing:
@@ -168,9 +168,7 @@ def _load_file(path: str) -> WSGIApplication:
     """A ``.py`` or ``.wsgi`` file that defines ``application``, as mod_wsgi loads one."""
     if not os.path.isfile(path):
         raise TargetError(f"no file {path!r}")
-    directory = os.path.dirname(path)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)  # its siblings import as they would under mod_wsgi
+    _importable_beside(path)  # its siblings import as they would under mod_wsgi
     stem = os.path.splitext(os.path.basename(path))[0]
     name = stem if stem.isidentifier() and stem not in sys.modules else "_reloadmw_target"
     loader = SourceFileLoader(name, path)
@@ -189,10 +187,20 @@ def _load_file(path: str) -> WSGIApplication:
     return app  # type: ignore[no-any-return]
 
 
+def _importable_beside(path: str) -> None:
+    """Put the directory of ``path`` first on sys.path, once."""
+    directory = os.path.dirname(path)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+
+
 def _load_ini(spec: str) -> WSGIApplication:
     path, _, name = spec.partition("#")
     if not os.path.isfile(path):
         raise TargetError(f"no ini file {path!r}")
+    # Its ``call:`` and ``egg:`` modules beside it import from any directory, as a
+    # script's siblings do for a file target.
+    _importable_beside(path)
     try:
         from paste.deploy import loadapp
     except ImportError as error:

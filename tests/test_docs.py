@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import re
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,6 @@ from paste.deploy import loadapp
 from webtest import TestApp
 
 from reloadmw import ReloadMiddleware, hooks
-from reloadmw.options import Options, ServeSettings, declarations
 from reloadmw.targets import load
 from tests import support
 from tests.servers.apache import Apache
@@ -50,7 +48,8 @@ EXERCISED = {
     "wsgiref_main.py": "test_scripts",
     "apache-daemon.conf": "test_apache_daemon_example",
     "windows-httpd.conf": "test_windows_httpd_example",
-    "uwsgi.ini": "test_uwsgi_example",
+    "uwsgi.ini": "test_commands.py::test_uwsgi",
+    "supervisord.conf": "test_commands.py::test_wsgiref_under_supervisord",
 }
 
 
@@ -64,31 +63,6 @@ def examples(monkeypatch):
         module = sys.modules[name]
         if str(getattr(module, "__file__", "") or "").startswith(str(EXAMPLES)):
             del sys.modules[name]
-
-
-@pytest.mark.docs
-def test_the_docs_build_without_warnings(tmp_path):
-    """With the pages generated from the code: the option table, serve's flags, the diagram."""
-    result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         str(DOCS), str(tmp_path / "html")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    html = tmp_path / "html"
-    configuration = (html / "configuration.html").read_text()
-    serve_page = (html / "serve.html").read_text()
-    for cls in (Options, ServeSettings):
-        for each, declaration in declarations(cls):
-            if cls is Options:
-                assert f'<span class="pre">{each.name}</span>' in configuration, each.name
-            if declaration.flag:
-                assert declaration.flag in serve_page, declaration.flag
-    diagrams = " ".join(p.read_text() for p in (html / "_images").glob("graphviz-*.svg"))
-    for module in ("middleware", "check", "watch.watcher", "hooks.choose", "serve.supervisor"):
-        assert f">{module}</text>" in diagrams, module
 
 
 def test_every_example_is_included_and_exercised():
@@ -215,41 +189,3 @@ def test_windows_httpd_example(workdir, server_factory):
         10,
         what="the hook's one warning in Apache's error log",
     )
-
-
-@pytest.mark.server
-def test_the_mod_wsgi_express_command(server_factory, tmp_path):
-    """The mod_wsgi page's command, exactly as printed, from docs/examples."""
-    import os
-    import shlex
-
-    from tests.servers.apache import express_venv
-
-    page = (DOCS / "servers" / "mod_wsgi.rst").read_text()
-    [command] = [line.strip() for line in page.splitlines() if "mod_wsgi-express start-" in line]
-    argv = shlex.split(command)
-    port = int(argv[argv.index("--port") + 1])
-    path = f"{express_venv() / 'bin'}{os.pathsep}{os.environ['PATH']}"
-    # Apache's daemons will not run as root, so neither does the developer here.
-    prefix = ["runuser", "-u", "nobody", "--"] if os.getuid() == 0 else []
-    env = {"PATH": path, "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    server = server_factory(
-        [*prefix, "env", *(f"{k}={v}" for k, v in env.items()), *argv],
-        port=port,
-        cwd=EXAMPLES,
-    )
-    assert "Hello from reloadmw" in support.get(server.port).text, server.log()
-
-
-@pytest.mark.server
-def test_uwsgi_example(workdir, server_factory):
-    from tests.servers.test_uwsgi import uwsgi_binary
-
-    site = copy_examples(workdir)
-    port = support.free_port()
-    ini = site / "uwsgi.ini"
-    ini.write_text(ini.read_text().replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
-    server = server_factory(
-        [uwsgi_binary(), "--ini", str(ini)], port=port, cwd=site, stop_signal=2
-    )
-    assert "Hello from reloadmw" in support.get(server.port).text

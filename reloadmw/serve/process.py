@@ -28,6 +28,7 @@ from ..converters import DISABLE_VARIABLE
 from ..hooks import Hook
 from ..middleware import collecting
 from ..options import Options
+from ..places import places
 from . import platform, protocol
 from .adapter import Adapter, open_adapter
 from .forward import forward, successor_address
@@ -146,9 +147,9 @@ def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
             lambda number, frame: process.end_soon(STOP_DRAIN, protocol.ExitStatus.STOPPED),
         )
     threading.Thread(target=process.listen, daemon=True).start()
-    files = sum(len(m.watched_files) for m in built)
+    watched = places([path for m in built for path in m.watched_files])
     disabled = "" if options.enabled else f"{DISABLE_VARIABLE} is set in the environment"
-    process.tell(protocol.Ready(os.getpid(), files, disabled))
+    process.tell(protocol.Ready(os.getpid(), watched, disabled))
     process.adapter.serve()
     time.sleep(HANDOVER_DRAIN)  # serve() returns on a stop; end() ends the process
 

@@ -28,10 +28,10 @@ class ExitStatus(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Ready:
-    """The process serves; ``files`` are watched (``disabled``: why none, when so)."""
+    """The process serves; ``watched`` sums up its watched files (``disabled``: why none)."""
 
     pid: int
-    files: int
+    watched: str
     disabled: str = ""
 
 

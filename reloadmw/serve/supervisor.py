@@ -152,7 +152,7 @@ class Supervisor:
             say(f"error: {message.message}")
             return protocol.ExitStatus.BAD_INPUT
         if isinstance(message, protocol.Ready):
-            where = f"pid {message.pid} serving, {message.files} files watched"
+            where = f"pid {message.pid} serving, {message.watched}"
             if message.disabled:
                 where = f"pid {message.pid} serving; reloadmw is disabled ({message.disabled})"
             if not self.announced:

@@ -56,6 +56,9 @@ FULL_MODULE_SCAN = 10.0
 #: reloadmw's own files: never watched, an edit of them is no edit of the application.
 OWN_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
 
+#: The ``reloadmw`` command's launcher script, the ``__main__`` of ``reloadmw files``.
+OWN_LAUNCHERS = frozenset({"reloadmw", "reloadmw-script.py"})
+
 #: Backends, as accepted by ``backend=``.
 BACKENDS = ("stat", "inotify")
 
@@ -98,6 +101,7 @@ class Watcher:
         self._include_site = include_site_packages
         self._stdlib_dirs, self._site_dirs = library_dirs()
         self._states: dict[str, State] = {}
+        self._why: dict[str, str] = {}
         self._seen_modules: set[str] = set()
         self._modules_count = -1  # len(sys.modules) at the last full scan
         self._next_module_scan = 0.0
@@ -112,7 +116,7 @@ class Watcher:
             if glob.has_magic(entry):
                 self._globs.append(entry)
             elif self._wanted(entry):
-                self._add(entry, file_state(entry))
+                self._add(entry, file_state(entry), "extra file")
         self._adopt_globs()
         self.adopt_modules(late=False)
 
@@ -129,18 +133,29 @@ class Watcher:
         """The backend in use: ``"inotify"`` or ``"stat"``."""
         return self._backend.name
 
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Every watched path, and why: ``module NAME``, ``extra file`` or the pattern."""
+        return dict(self._why)
+
     def _wanted(self, path: str) -> bool:
         return self._excluded is None or self._excluded.fullmatch(path) is None
 
-    def _watches_module_file(self, path: str) -> bool:
-        if path.startswith(OWN_PACKAGE):  # however installed (an editable install included)
-            return False
+    def unwatched_because(self, path: str) -> str | None:
+        """Why a module's file is not watched (None when it is, or would be)."""
+        # However installed (an editable install included), and its command's launcher.
+        if path.startswith(OWN_PACKAGE) or os.path.basename(path) in OWN_LAUNCHERS:
+            return "reloadmw itself"
         if is_site_path(path, self._site_dirs):
-            return self._include_site
-        return not path.startswith(self._stdlib_dirs)
+            if not self._include_site:
+                return "site-packages"
+        elif path.startswith(self._stdlib_dirs):
+            return "the standard library"
+        return None if self._wanted(path) else "excluded"
 
-    def _add(self, path: str, state: State) -> None:
+    def _add(self, path: str, state: State, why: str) -> None:
         self._states[path] = state
+        self._why[path] = why
         if state is None or state == UNKNOWN:
             self._suspects.add(path)
         try:
@@ -188,7 +203,7 @@ class Watcher:
             path = module_file(module)
             if path is None or path in self._states:
                 continue
-            if not self._watches_module_file(path) or not self._wanted(path):
+            if self.unwatched_because(path) is not None:
                 continue
             state = file_state(path)
             if (
@@ -198,7 +213,7 @@ class Watcher:
                 and not bytecode_matches(path, state)
             ):
                 state = UNKNOWN
-            self._add(path, state)
+            self._add(path, state, f"module {name}")
             added += 1
         return added
 
@@ -209,7 +224,7 @@ class Watcher:
                     continue
                 state = file_state(path)
                 if state is not None and not os.path.isdir(path):
-                    self._add(path, state)
+                    self._add(path, state, f"extra file ({pattern})")
 
     def check(self) -> list[str]:
         """Adopt new modules and glob matches, then return the paths that changed."""

@@ -10,7 +10,7 @@ from reloadmw.serve import protocol
 @pytest.mark.parametrize(
     "message",
     [
-        protocol.Ready(12, 40),
+        protocol.Ready(12, "40 files watched in app (40)"),
         protocol.Restart(12, ["/srv/a.py", "/srv/b é.py"]),
         protocol.Failed(12, "no module named 'x'"),
         protocol.Stop(),
@@ -24,13 +24,22 @@ def test_every_message_travels_as_one_line(message):
 
 def test_the_reader_cuts_lines_whatever_the_chunks():
     stream = b"".join(
-        protocol.encode(m) for m in (protocol.Ready(1, 2), protocol.Stop(), protocol.Restart(1))
+        protocol.encode(m)
+        for m in (
+            protocol.Ready(1, "2 files watched in app"),
+            protocol.Stop(),
+            protocol.Restart(1),
+        )
     )
     reader = protocol.Reader()
     found = []
     for index in range(0, len(stream), 7):
         found += reader.feed(stream[index : index + 7])
-    assert found == [protocol.Ready(1, 2), protocol.Stop(), protocol.Restart(1, [])]
+    assert found == [
+        protocol.Ready(1, "2 files watched in app"),
+        protocol.Stop(),
+        protocol.Restart(1, []),
+    ]
 
 
 @pytest.mark.parametrize("line", [b"not json", b'{"kind": "reboot"}', b'{"kind": "ready"}', b"[]"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -52,13 +53,20 @@ class Server:
         env: Mapping[str, str] | None = None,
         stop_signal: int = signal.SIGTERM,
         ready_path: str = "/",
+        group: bool = False,
+        startup_timeout: float = STARTUP_TIMEOUT,
     ) -> None:
+        """``group``: the process leads a new process group (a shell running a
+        documented command line), and the stop signal goes to that group, as a
+        terminal's Ctrl-C would; the group's id is the process's own pid."""
         self.argv = list(argv)
         self.port = port
         self.cwd = cwd
         self.env = {**os.environ, **(env or {})}
         self.stop_signal = stop_signal
         self.ready_path = ready_path
+        self.group = group
+        self.startup_timeout = startup_timeout
         self.log_path = log_dir / f"server-{port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -71,8 +79,9 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=self.group,
             )
-        self.wait_ready()
+        self.wait_ready(self.startup_timeout)
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         def ready() -> bool:
@@ -95,9 +104,13 @@ class Server:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        process.send_signal(self.stop_signal)
+        send = (lambda sig: os.killpg(process.pid, sig)) if self.group else process.send_signal
+        send(self.stop_signal)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            send(signal.SIGKILL)
             process.wait(timeout)
+        if self.group:
+            with contextlib.suppress(ProcessLookupError):  # what the shell left behind
+                os.killpg(process.pid, signal.SIGKILL)
