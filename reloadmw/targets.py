@@ -222,5 +222,9 @@ def load(target: str, options: Options | None = None) -> WSGIApplication:
         return guarded(target, lambda: _load_ini(os.path.abspath(spec)), options, [path])
     if target.endswith((".py", ".wsgi")) or os.sep in target:
         path = os.path.abspath(target)
+        dotted = all(part.isidentifier() for part in target.split("."))
+        if dotted and target.endswith(".wsgi") and not os.path.isfile(path):
+            # Django's mysite.wsgi: a module whose name looks like a file's.
+            raise TargetError(f"no file {path!r}; for the module, write {target}:application")
         return guarded(target, lambda: _load_file(path), options, [path])
     return guarded(target, lambda: _import_object(target), options)

@@ -48,6 +48,9 @@ PRINTED_AND_RUN = {
     "mod_wsgi-express start-server": "test_mod_wsgi_express",
     "mod_wsgi-express module-config": "test_mod_wsgi_express_module_config",
     ".venv/bin/python -m tests.benchmarks": "test_the_benchmark_command",
+    "reloadmw serve docs/examples/flask_app.py": "test_flask",
+    "reloadmw serve config:docs/examples/pyramid.ini": "test_pyramid",
+    "PYTHONPATH=docs/examples/djangosite reloadmw serve": "test_django",
 }  # fmt: skip
 
 
@@ -163,8 +166,8 @@ def shell(server_factory, project: Path, command: str, **options: object) -> sup
     )
 
 
-def edit_message(project: Path, text: str) -> None:
-    hello = project / "docs" / "examples" / "hello.py"
+def edit_message(project: Path, text: str, module: str = "docs/examples/hello.py") -> None:
+    hello = project / module
     source = hello.read_text()
     [line] = [line for line in source.splitlines() if line.startswith("MESSAGE = ")]
     support.write(hello, source.replace(line, f"MESSAGE = {text!r}"))
@@ -176,11 +179,13 @@ def pid_of(response: support.Response) -> str:
     return found.group(1)
 
 
-def assert_edits_show(project: Path, within: float = 15.0) -> None:
+def assert_edits_show(
+    project: Path, module: str = "docs/examples/hello.py", within: float = 15.0
+) -> None:
     """The page, then an edit of MESSAGE, then the new text from another process."""
     before = support.get(PORT)
-    assert "Hello from reloadmw!" in before.text
-    edit_message(project, "Edited by the test")
+    assert "Hello from " in before.text
+    edit_message(project, "Edited by the test", module)
     after = support.wait_for(
         lambda: "Edited by the test" in (r := support.get(PORT)).text and r,
         within,
@@ -252,7 +257,9 @@ def test_reloadmw_files(project):
 
 @pytest.mark.server
 def test_reloadmw_serve_an_ini_file(server_factory, project):
-    server = shell(server_factory, project, printed("reloadmw serve config:"))
+    server = shell(
+        server_factory, project, printed("reloadmw serve config:docs/examples/development.ini")
+    )
     assert_edits_show(project)
     assert "restarted in" in server.log()
 
@@ -332,3 +339,30 @@ def test_the_benchmark_command(project):
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("results.txt", "staleness.txt", "check-cost.png", "staleness.png"):
         assert (out / name).stat().st_size > 0, name
+
+
+@pytest.mark.server
+def test_flask(server_factory, project):
+    shell(server_factory, project, printed("reloadmw serve docs/examples/flask_app.py"))
+    assert "Hello from Flask!" in support.get(PORT).text
+    assert_edits_show(project, "docs/examples/flask_app.py")
+
+
+@pytest.mark.server
+def test_pyramid(server_factory, project):
+    shell(server_factory, project, printed("reloadmw serve config:docs/examples/pyramid.ini"))
+    assert "Hello from Pyramid!" in support.get(PORT).text
+    assert_edits_show(project, "docs/examples/pyramid_app.py")
+
+
+@pytest.mark.server
+def test_django(server_factory, project):
+    """A view's edit and a template's edit show; the stylesheet is served."""
+    shell(server_factory, project, printed("PYTHONPATH=docs/examples/djangosite"))
+    site = "docs/examples/djangosite/mysite"
+    assert "Hello from Django!" in support.get(PORT).text
+    assert_edits_show(project, f"{site}/views.py")
+    assert "color:" in support.get(PORT, "/static/site.css").text
+    template = project / site / "templates" / "page.html"
+    support.write(template, template.read_text().replace("Served by", "Sent by"))
+    support.wait_for(lambda: "Sent by process" in support.get(PORT).text, 15, what="the template")

@@ -8,8 +8,10 @@ a page grows an inline example or an example file that nothing exercises.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,6 +52,13 @@ EXERCISED = {
     "windows-httpd.conf": "test_windows_httpd_example",
     "uwsgi.ini": "test_commands.py::test_uwsgi",
     "supervisord.conf": "test_commands.py::test_wsgiref_under_supervisord",
+    "flask_app.py": "test_commands.py::test_flask",
+    "pyramid_app.py": "test_commands.py::test_pyramid",
+    "pyramid.ini": "test_commands.py::test_pyramid",
+    "djangosite/mysite/views.py": "test_commands.py::test_django",
+    "djangosite/mysite/wsgi.py": "test_commands.py::test_django",
+    "wsgi_logging.py": "test_logging_example",
+    "apache-venv.conf": "test_apache_venv_example",
 }
 
 
@@ -68,7 +77,9 @@ def examples(monkeypatch):
 def test_every_example_is_included_and_exercised():
     pages = "\n".join(p.read_text() for p in DOCS.rglob("*.rst"))
     included = set(re.findall(r"literalinclude:: (?:\.\./)?examples/(\S+)", pages))
+    # Top-level files, and the files of a project in a directory (djangosite) that a page shows.
     files = {p.name for p in EXAMPLES.iterdir() if p.is_file()}
+    files |= {name for name in included if (EXAMPLES / name).is_file()}
     assert files == set(EXERCISED), "an example file with no test, or a test with no file"
     assert included <= files
     assert files - included == set(), "an example that no page shows"
@@ -79,7 +90,7 @@ def test_readme_examples_are_doc_examples():
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```(?:python|ini)\n(.*?)```", readme, re.DOTALL)
     assert blocks
-    files = [{line.strip() for line in p.read_text().splitlines()} for p in EXAMPLES.iterdir()]
+    files = [{line.strip() for line in p.read_text().splitlines()} for p in EXAMPLES.rglob("*.*")]
     for block in blocks:
         lines = {line.strip() for line in block.splitlines() if line.strip()}
         assert any(lines <= example for example in files), block
@@ -189,3 +200,34 @@ def test_windows_httpd_example(workdir, server_factory):
         10,
         what="the hook's one warning in Apache's error log",
     )
+
+
+def test_logging_example(examples):
+    """The two lines turn on the INFO line that says the process restarts on a change."""
+    script = "import runpy; runpy.run_path('wsgi_logging.py'); import logging; logging.shutdown()"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=EXAMPLES, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "RELOADMW_DISABLE": ""},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    line = r"reloadmw INFO pid \d+ restarts when its code changes \(\d files? watched in \./,"
+    assert re.search(line, result.stderr), result.stderr
+
+
+@pytest.mark.server
+def test_apache_venv_example(workdir, server_factory):
+    """The page's configuration, with /srv/mysite here and its .venv one made by Debian's
+    python3 with reloadmw installed (mod_wsgi-express's, which is such an environment)."""
+    from tests.servers.apache import express_venv
+
+    site = copy_examples(workdir)
+    config = (EXAMPLES / "apache-venv.conf").read_text()
+    config = config.replace("/srv/mysite/.venv", str(express_venv())).replace(
+        "/srv/mysite", str(site)
+    )
+    server = server_factory(Apache(site, "site.wsgi", root=workdir / "httpd", site=config))
+    assert "Hello from reloadmw" in support.get(server.port).text, server.log()
+    hello = site / "hello.py"
+    support.write(hello, hello.read_text().replace("Hello from reloadmw!", "Edited!"))
+    time.sleep(1.1)
+    assert "Edited!" in support.get(server.port).text, server.log()

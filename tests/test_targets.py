@@ -131,3 +131,9 @@ def test_an_attribute_error_inside_the_module_is_the_codes(modules):
     app = load("inner_error:application")
     assert isinstance(app.app, BrokenImport)
     assert "no_such_function" in TestApp(app).get("/", extra_environ=LOCAL, status=500).text
+
+
+def test_a_django_module_that_looks_like_a_file_name_gets_a_hint(workdir, monkeypatch):
+    monkeypatch.chdir(workdir)
+    with pytest.raises(TargetError, match=r"for the module, write mysite\.wsgi:application$"):
+        load("mysite.wsgi")
