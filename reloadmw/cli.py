@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def list_files(target: str, options: Options) -> int:
     """``reloadmw files TARGET``: import the application here, as serve's process would."""
     from . import listing, targets
-    from .middleware import collecting
+    from .collect import collecting
 
     with collecting() as built:
         try:

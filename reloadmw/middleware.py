@@ -11,17 +11,17 @@ when a check is due and what it found is the Check's (``reloadmw.check``).
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
+import ctypes
 import logging
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from . import hooks, pages, preflight
+from . import fresh, hooks, pages, preflight
 from .check import Check, State
+from .collect import built_by, collectors
 from .hooks import mod_wsgi
 from .options import Options
 from .places import places
@@ -34,27 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("reloadmw")
 
 _modules = sys.modules
-
-#: The lists that ``collecting`` hands out, innermost last.
-_collectors: contextvars.ContextVar[tuple[list[ReloadMiddleware], ...]] = contextvars.ContextVar(
-    "reloadmw_collectors", default=()
-)
-
-
-@contextlib.contextmanager
-def collecting() -> Iterator[list[ReloadMiddleware]]:
-    """The middlewares built in this context: what loading an application built itself.
-
-    A loader uses it to tell an application that wraps itself (an ini file's
-    ``[filter:reload]``) from one it must wrap, and ``reloadmw serve`` to give
-    those its hand-over hook.
-    """
-    built: list[ReloadMiddleware] = []
-    token = _collectors.set((*_collectors.get(), built))
-    try:
-        yield built
-    finally:
-        _collectors.reset(token)
 
 
 class ReloadMiddleware:
@@ -88,11 +67,19 @@ class ReloadMiddleware:
         self._prepare_lock = threading.Lock()
         self._replaying = False  # mod_wsgi calls reload_required: check there only
         self._replayed = False  # reload_required found a change: replay every request
-        for collector in _collectors.get():
+        for collector in collectors.get():
             collector.append(self)
         watcher = None
         o = self.options
         self._entry = preflight.find_entry(sys._getframe(1)) if o.import_check else None
+        self._ordinal = built_by.get(str(self._entry), 0)
+        built_by[str(self._entry)] = self._ordinal + 1
+        #: Who answers the requests this process holds once its server replaces it.
+        self._answer: WSGIApplication | None = None
+        #: When a sibling worker last asked the server to replace every worker (ns),
+        #: shared in memory: past ``_built``, this process runs old code.
+        self._asked = ctypes.c_int64(0)
+        self._built = self._app.built_ns
         if o.enabled:
             watcher = Watcher(o.extra_files, o.exclude, o.include_site_packages, o.backend)
         #: Before this monotonic time no request needs the slow path: the Check's
@@ -130,7 +117,7 @@ class ReloadMiddleware:
         return watcher.paths if watcher is not None else []
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if monotonic() < self._next_due:
+        if monotonic() < self._next_due and self._asked.value <= self._built:
             # The fast path, inlined: a method call here would cost more than the rest.
             count = len(_modules)
             try:
@@ -157,6 +144,8 @@ class ReloadMiddleware:
         if self.hook is None:
             self._prepare(environ)
         check = self._check
+        if self._asked.value > self._built and self._answer is not None:
+            check.hand_over()  # a sibling found a change: the server is replacing us
         if check.state is State.HANDED_OVER:
             return self._hook_answer(environ, start_response)
         if check.state is State.BROKEN:
@@ -200,13 +189,13 @@ class ReloadMiddleware:
 
     def _import_failure(self, changed: list[tuple[str, object]]) -> str | None:
         """The gate before a restart: the entry module's import in a fresh interpreter."""
-        if self._entry is None or self._hook_answers():  # serve guards its new process
-            return None
+        if self._entry is None or (self.hook is not None and self.hook.answers_held_requests):
+            return None  # serve guards its new process
         return preflight.shared_failure(self._entry, repr(changed))
 
     def _hook_answers(self) -> bool:
-        """Whether the hook's server can answer a held request with the new code."""
-        return self.hook is not None and self.hook.answers_held_requests
+        """Whether a held request can be answered with the new code."""
+        return self._answer is not None
 
     def _after_change(self) -> State:
         """Where a change leads: no more checks, or every request sent to the successor."""
@@ -219,9 +208,11 @@ class ReloadMiddleware:
     def _hook_answer(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        hook = self.hook
-        assert hook is not None
-        return hook.answer(environ, start_response)
+        assert self._answer is not None
+        try:
+            return self._answer(environ, start_response)
+        except fresh.ImportFailed as failure:  # an edit since the gate passed
+            return pages.import_error(str(failure), environ, start_response)
 
     def _prepare(self, environ: WSGIEnvironment) -> None:
         with self._prepare_lock:
@@ -237,6 +228,11 @@ class ReloadMiddleware:
                 self._check.finish()  # no restart can follow, so never check
             elif self.options.replay and isinstance(hook, hooks.ModWsgi):
                 mod_wsgi.install(self.reload_required, environ)
+            elif hook.answers_held_requests:
+                self._answer = hook.answer
+            elif hook.fresh_answers and self._entry and self.options.on_change == "restart":
+                self._answer = fresh.Answer(self._entry, self._ordinal, self._call_app)
+                self._asked = hook.asked() or self._asked
             self.hook = hook
 
     def _check_then_restart(self, environ: WSGIEnvironment) -> None:

@@ -19,7 +19,8 @@ from importlib.machinery import SourceFileLoader
 from typing import TYPE_CHECKING, Any
 
 from . import names, pages
-from .middleware import ReloadMiddleware, collecting
+from .collect import collecting
+from .middleware import ReloadMiddleware
 from .options import Options
 from .watch.sources import library_dirs, stdlib_dirs
 

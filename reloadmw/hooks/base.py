@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import time
@@ -51,6 +52,17 @@ class Hook:
     def answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The new code's answer to a request that this process holds after ``__call__``."""
         raise NotImplementedError
+
+    #: True for a hook whose server replaces this process while it finishes its
+    #: requests (gunicorn, uWSGI): the middleware then checks before the application,
+    #: and a fresh interpreter answers the request that found the change
+    #: (``reloadmw.fresh``), and every later one that reaches this process.
+    fresh_answers = False
+
+    def asked(self) -> ctypes.c_int64 | None:
+        """Where a sibling records that it asked the server to replace every worker: a
+        time in nanoseconds (``value``), shared in memory; None where there is none."""
+        return None
 
     def __repr__(self) -> str:
         return f"<reloadmw hook {self.name}>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ class Gunicorn(Hook):
     """
 
     name = "gunicorn"
+    fresh_answers = True
 
     def __init__(self) -> None:
         self._app = AppInfo()
@@ -46,6 +48,9 @@ class Gunicorn(Hook):
             )
             return False
         return True
+
+    def asked(self) -> ctypes.c_int64 | None:
+        return siblings.asked(os.getppid())
 
     def __call__(self, changed: Sequence[str]) -> None:
         arbiter = os.getppid()

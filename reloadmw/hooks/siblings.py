@@ -6,18 +6,25 @@ finds the change in turn. Where the server can replace all its workers at once
 first of them should ask: a later ask would start another round of reloads.
 
 The workers share a small stamp file per server (named after the master's pid)
-that holds the wall-clock time of the last ask, under an exclusive ``flock``.
-A worker built before that time is one the pending reload replaces, so it does
-not ask again.
+that holds the wall-clock time of the last ask (nanoseconds, 8 bytes), written
+under an exclusive ``flock``. A worker built before that time is one the pending
+reload replaces, so it does not ask again, and it answers no request with its
+old code meanwhile: each worker maps the stamp into memory (``asked``), so its
+fast path reads it without a system call.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import mmap
 import os
+import struct
 import sys
 import tempfile
 import time
+
+_STAMP = struct.Struct("=q")
 
 log = logging.getLogger("reloadmw")
 
@@ -46,16 +53,44 @@ def first_to_ask(server_pid: int, built_ns: int) -> bool:
         return True
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
-        text = os.read(descriptor, 64).decode("ascii", "replace").strip()
-        asked_ns = int(text) if text.isdigit() else 0
+        # Exactly one stamp, or nothing (a new file, or one that is not ours: asked).
+        whole = os.fstat(descriptor).st_size == _STAMP.size
+        asked_ns = _STAMP.unpack(os.pread(descriptor, _STAMP.size, 0))[0] if whole else 0
         if asked_ns > built_ns:
             return False
-        stamp = str(time.time_ns()).encode("ascii")
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, stamp, 0)
+        os.pwrite(descriptor, _STAMP.pack(time.time_ns()), 0)
+        os.ftruncate(descriptor, _STAMP.size)
         return True
     except OSError as error:
         log.debug("cannot use the reload stamp of pid %d: %s", server_pid, error)
         return True
     finally:
         os.close(descriptor)  # also releases the lock
+
+
+def asked(server_pid: int) -> ctypes.c_int64:
+    """The stamp of ``server_pid``, mapped: its ``value`` is the last ask's time, or 0.
+
+    Any trouble answers a value that stays 0 (as if nobody ever asked).
+    """
+    if sys.platform == "win32":
+        return ctypes.c_int64(0)
+    import fcntl
+
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(stamp_path(server_pid), flags, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # an ask being written is kept
+            if os.fstat(descriptor).st_size != _STAMP.size:
+                os.pwrite(descriptor, bytes(_STAMP.size), 0)  # an ask is never undone
+                os.ftruncate(descriptor, _STAMP.size)
+            shared = mmap.mmap(descriptor, _STAMP.size)
+        finally:
+            # The map holds a duplicate of the descriptor, so closing would keep the lock.
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
+    except (OSError, ValueError) as error:
+        log.debug("cannot map the reload stamp of pid %d: %s", server_pid, error)
+        return ctypes.c_int64(0)
+    return ctypes.c_int64.from_buffer(shared)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import sys
@@ -30,6 +31,7 @@ class Uwsgi(Hook):
     """
 
     name = "uwsgi"
+    fresh_answers = True
 
     def __init__(self) -> None:
         self._module: Any = None
@@ -46,13 +48,18 @@ class Uwsgi(Hook):
         self._alone = built_here and int(getattr(self._module, "numproc", 1) or 1) <= 1
         return True
 
+    def _master(self) -> int:
+        masterpid = getattr(self._module, "masterpid", None)
+        return (int(masterpid()) if callable(masterpid) else 0) or os.getppid()
+
+    def asked(self) -> ctypes.c_int64 | None:
+        return None if self._alone else siblings.asked(self._master())
+
     def __call__(self, changed: Sequence[str]) -> None:
         if self._alone:
             os.kill(os.getpid(), SIGHUP)
             return
-        masterpid = getattr(self._module, "masterpid", None)
-        master = int(masterpid()) if callable(masterpid) else 0
-        if siblings.first_to_ask(master or os.getppid(), self._app.built_ns):
+        if siblings.first_to_ask(self._master(), self._app.built_ns):
             self._module.reload()
         else:
             log.info("uWSGI is already reloading this worker")

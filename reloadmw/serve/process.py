@@ -24,9 +24,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import targets
+from ..collect import collecting
 from ..converters import DISABLE_VARIABLE
 from ..hooks import Hook
-from ..middleware import collecting
 from ..options import Options
 from ..places import places
 from . import platform, protocol

@@ -69,7 +69,10 @@ def test_an_edit_reloads_without_losing_a_byte(workdir, uwsgi, processes, lazy, 
     old_pids = support.wait_for_workers(workdir / "ready", processes if lazy else 1)
     outcome = support.edit_and_watch(server.port, version, 2, interval=INTERVAL, budget=3)
     assert outcome.in_flight.headers["X-Version"] == "1"
+    assert outcome.trigger.headers["X-Version"] == "2"  # the request that found it
     assert outcome.fresh.headers["X-Pid"] not in old_pids
+    if server_reloads:  # after the request in flight ends
+        support.wait_for(lambda: RELOADED_SERVER in server.log(), 10, what="the reload")
     log = server.log()
     assert f"reloadmw: change detected in {version}" in log
     assert "via uwsgi" in log

@@ -1,0 +1,219 @@
+"""Answer one request with the new code, from a fresh interpreter, while the server restarts.
+
+Under gunicorn and uWSGI the process that finds a change holds the request that
+found it: it asks the server for new workers as before, and meanwhile a fresh
+interpreter (the pre-flight's, with the same ``sys.path``, working directory and
+environment) imports the module that built the middleware and answers that one
+request; the answer streams back on the client's connection. Nothing listens and
+nothing is forwarded over the network, so no client can forge such a request, and
+no server's reload can wait for itself: the old worker's request ends when the
+fresh interpreter's answer does, whatever the server does meanwhile.
+
+The fresh interpreter finds the environ's strings (JSON) in its environment and the
+body on its standard input, a temporary file; it writes frames to a pipe: ``I`` (imported) or
+``F`` (the import failed, with the traceback), ``H`` (status and headers), ``B``
+(a piece of the body), ``E`` (the end) or ``X`` (the application failed after the
+headers: the response is cut, as it would have been in the old process). Its
+standard output and errors go to the server's error stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import IO, TYPE_CHECKING
+
+from . import preflight
+from .answering import ENVIRON_VARIABLE, FRAME
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("reloadmw")
+
+#: How long the held request waits for the fresh interpreter's next frame (its import,
+#: the headers, each piece of the body) before it gives up, with a WARNING.
+TIMEOUT_VARIABLE = "RELOADMW_HANDOFF_TIMEOUT"
+TIMEOUT = 60.0
+_PIECE = 64 * 1024
+
+#: The environ keys that travel: CGI's and the headers; ``wsgi.*`` are made anew.
+_TRAVELS = ("wsgi.url_scheme",)
+
+
+def timeout() -> float:
+    text = os.environ.get(TIMEOUT_VARIABLE, "")
+    try:
+        value = float(text) if text else TIMEOUT
+    except ValueError:
+        return TIMEOUT
+    return value if value > 0 else TIMEOUT
+
+
+class ImportFailed(Exception):
+    """The fresh interpreter could not import the application: the traceback."""
+
+
+class Gone(Exception):
+    """The fresh interpreter stopped answering, or took too long."""
+
+
+def spool(environ: WSGIEnvironment) -> tuple[IO[bytes], dict[str, str]]:
+    """The request's body in an unlinked file, and the environ keys that travel.
+
+    The body is read whole: by its Content-Length, or to its end where the
+    server says it ends (a chunked upload under gunicorn).
+    """
+    carried = {
+        key: value
+        for key, value in environ.items()
+        if isinstance(value, str) and (key.isupper() or key in _TRAVELS)
+    }
+    stream = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the answer ends
+    body = environ.get("wsgi.input")
+    length = environ.get("CONTENT_LENGTH") or ""
+    if body is not None and length.strip().isdigit():
+        left = int(length)
+        while left > 0:
+            piece = body.read(min(left, _PIECE))
+            if not piece:
+                break
+            stream.write(piece)
+            left -= len(piece)
+    elif body is not None and environ.get("wsgi.input_terminated"):
+        shutil.copyfileobj(body, stream, _PIECE)
+    carried["CONTENT_LENGTH"] = str(stream.tell())
+    carried.pop("HTTP_TRANSFER_ENCODING", None)
+    stream.seek(0)
+    return stream, carried
+
+
+class Answer:
+    """One request, answered by a fresh interpreter; ``fallback`` answers if it cannot."""
+
+    def __init__(self, entry: preflight.Entry, ordinal: int, fallback: WSGIApplication) -> None:
+        self.entry = entry
+        self.ordinal = ordinal
+        self.fallback = fallback
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        stream, carried = spool(environ)
+        try:
+            child = _Child(self.entry, self.ordinal, stream, carried)
+        except OSError as error:
+            log.warning("could not start a fresh interpreter (%s): the old code answers", error)
+            return self._old(environ, start_response, stream, carried)
+        try:
+            child.expect_import()
+            status, headers = child.headers()
+        except ImportFailed:
+            child.close()
+            raise
+        except Gone as error:
+            child.close()
+            log.warning("%s; the old code answers %s", error, environ.get("PATH_INFO", ""))
+            return self._old(environ, start_response, stream, carried)
+        start_response(status, headers)
+        return child.body()
+
+    def _old(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        stream: IO[bytes],
+        carried: dict[str, str],
+    ) -> Iterable[bytes]:
+        stream.seek(0)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ.update(CONTENT_LENGTH=carried["CONTENT_LENGTH"], **{"wsgi.input": stream})
+        return self.fallback(environ, start_response)
+
+
+class _Child:
+    """The fresh interpreter and the read end of its frames."""
+
+    def __init__(
+        self, entry: preflight.Entry, ordinal: int, stream: IO[bytes], carried: dict[str, str]
+    ) -> None:
+        executable = preflight.python()
+        if executable is None:
+            raise OSError(f"no Python interpreter beside {sys.executable}")
+        read, write = os.pipe()
+        path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+        env = {**os.environ, "PYTHONPATH": path, "RELOADMW_DISABLE": "1", preflight.VARIABLE: "1",
+               ENVIRON_VARIABLE: json.dumps(carried)}  # fmt: skip
+        kind = "module" if entry.importable else "path"
+        arguments = [kind, entry.name, entry.path, str(ordinal), str(write)]
+        try:
+            self.process = subprocess.Popen(
+                [executable, "-c", "from reloadmw.answering import main; main()", *arguments],
+                cwd=os.getcwd(), env=env, stdin=stream, stdout=2, pass_fds=(write,),
+            )  # fmt: skip
+        finally:
+            os.close(write)
+        self.stream = stream
+        self.frames = os.fdopen(read, "rb", buffering=0)
+        self.limit = timeout()
+        self.done = False
+
+    def read(self) -> tuple[bytes, bytes]:
+        kind, length = FRAME.unpack(self._exactly(FRAME.size))
+        return kind, self._exactly(length)
+
+    def _exactly(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            ready, _, _ = select.select([self.frames], [], [], self.limit)
+            if not ready:
+                raise Gone(f"the fresh interpreter sent nothing for {self.limit:g}s")
+            piece = self.frames.read(size - len(data))
+            if not piece:
+                raise Gone(f"the fresh interpreter ended (status {self.process.poll()})")
+            data += piece
+        return data
+
+    def expect_import(self) -> None:
+        kind, payload = self.read()
+        if kind == b"F":
+            raise ImportFailed(payload.decode(errors="replace"))
+        if kind != b"I":
+            raise Gone(f"the fresh interpreter sent {kind!r} before its import")
+
+    def headers(self) -> tuple[str, list[tuple[str, str]]]:
+        kind, payload = self.read()
+        if kind != b"H":
+            raise Gone(f"the fresh interpreter sent {kind!r} instead of headers")
+        data = json.loads(payload)
+        return data["status"], [(name, value) for name, value in data["headers"]]
+
+    def body(self) -> Iterator[bytes]:
+        try:
+            while True:
+                kind, payload = self.read()
+                if kind == b"B":
+                    yield payload
+                elif kind == b"E":
+                    self.done = True
+                    return
+                else:  # the application failed: cut the response, as it would have been
+                    raise Gone("the application failed after its headers (see its traceback)")
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.frames.close()
+            self.stream.close()
+        process = self.process
+        if not self.done and process.poll() is None:
+            process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(5)
