@@ -87,6 +87,10 @@ class Check:
         self.syntax_check = syntax_check
         self.quiet = settle  # seconds of quiet that a burst of writes must end with
         self.gate = gate
+        #: Whether requests that come while a check runs wait for its outcome (where
+        #: the request that finds a change is answered by the new code); else they
+        #: take the fast path meanwhile.
+        self.hold = False
         #: The changed sources that do not compile, while BROKEN.
         self.problems: list[Problem] = []
         #: What the gate said (the import that fails), while BROKEN.
@@ -112,6 +116,10 @@ class Check:
             self._due_at(-math.inf)
         else:
             self._due_at(math.inf)
+
+    def running(self) -> bool:
+        """Whether a check is running now."""
+        return self._lock.locked()
 
     def due(self) -> bool:
         """Whether a check may run now."""
@@ -156,7 +164,8 @@ class Check:
             if self.state not in (State.WATCHING, State.BROKEN) or not self.due():
                 return []
             self._last = start
-            self._due_at(start + self.interval)
+            if not self.hold:  # else requests meanwhile take the slow path, and wait
+                self._due_at(start + self.interval)
             changed = self.watcher.check()
             log.debug(
                 "checked %d files in %.2f ms", len(self.watcher), (monotonic() - start) * 1e3

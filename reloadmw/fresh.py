@@ -28,11 +28,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING
 
 from . import preflight
 from .answering import ENVIRON_VARIABLE, FRAME
+from .restart import AfterClose
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -116,6 +117,7 @@ class Answer:
             status, headers = child.headers()
         except ImportFailed:
             child.close()
+            stream.close()
             raise
         except Gone as error:
             child.close()
@@ -207,13 +209,46 @@ class _Child:
                     raise Gone("the application failed after its headers (see its traceback)")
         finally:
             self.close()
+            self.stream.close()
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.frames.close()
-            self.stream.close()
         process = self.process
         if not self.done and process.poll() is None:
             process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(5)
+
+
+class Held:
+    """The requests a process holds after a change, and the restart that follows one.
+
+    Where a restart at once would cut a request (uWSGI signals its workers, and
+    cuts a response one is writing then: unbit/uwsgi#1375), ``restart(changed,
+    environ)`` runs once the answer to the request that found the change has
+    been sent.
+    """
+
+    def __init__(
+        self, answer: WSGIApplication, restart: Callable[[list[str], WSGIEnvironment], None]
+    ) -> None:
+        self._answer = answer
+        self._restart = restart
+
+    def __call__(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        then: list[str] | None = None,
+    ) -> Iterable[bytes]:
+        """Answer; with ``then`` (the changes found), restart once this answer is sent."""
+        try:
+            result = self._answer(environ, start_response)
+        except BaseException:
+            if then is not None:
+                self._restart(then, environ)
+            raise
+        if then is None:
+            return result
+        return AfterClose(result, lambda: self._restart(then, environ))

@@ -1,12 +1,12 @@
 """ReloadMiddleware: request -> due? -> app -> (close) -> check -> hook.
 
 No thread and no process: the only work happens on requests. A request with no
-check due gets the application's own response iterable back, untouched. A
-request with a check due gets it wrapped, and the wrapper's ``close()`` checks
-once the server has sent the response, so a check never delays a response.
-Two modes check before the request instead: mod_wsgi's request replay
-(``reload_required``) and ``on_change="retry"``. The middleware only routes:
-when a check is due and what it found is the Check's (``reloadmw.check``).
+check due gets the application's own response iterable back, untouched; one with
+a check due gets it wrapped, and the wrapper's ``close()`` checks once the server
+has sent the response. Where the new code can answer (``reloadmw serve``'s next
+process; gunicorn and uWSGI, through a fresh interpreter: ``reloadmw.fresh``),
+mod_wsgi's replay (``reload_required``) and ``on_change="retry"``, the check runs
+before the application instead. The Check (``reloadmw.check``) decides the rest.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class ReloadMiddleware:
         built_by[str(self._entry)] = self._ordinal + 1
         #: Who answers the requests this process holds once its server replaces it.
         self._answer: WSGIApplication | None = None
+        self._held: fresh.Held | None = None  # and restarts once none is held (uWSGI)
         #: When a sibling worker last asked the server to replace every worker (ns),
         #: shared in memory: past ``_built``, this process runs old code.
         self._asked = ctypes.c_int64(0)
@@ -144,12 +145,16 @@ class ReloadMiddleware:
         if self.hook is None:
             self._prepare(environ)
         check = self._check
-        if self._asked.value > self._built and self._answer is not None:
-            check.hand_over()  # a sibling found a change: the server is replacing us
+        stale = self._asked.value > self._built  # a sibling found a change: we are replaced
+        if stale and self._answer is not None and check.state is not State.HANDED_OVER:
+            check.hand_over()
+            return self._hook_answer(environ, start_response, then=[])
         if check.state is State.HANDED_OVER:
             return self._hook_answer(environ, start_response)
         if check.state is State.BROKEN:
             return self._check_first(environ, start_response, run=not self._replaying)
+        if self._holds_requests() and check.running():  # its outcome may concern us
+            return self._check_first(environ, start_response, run=True)
         if self._replaying or not check.due():
             check.settle()  # the first request came here to prepare the hook
             return self._call_app(environ, start_response)
@@ -182,6 +187,11 @@ class ReloadMiddleware:
             page = pages.retry(environ, start_response)
             return AfterClose(page, lambda: self._restart(changed, environ))
         if check.state is State.HANDED_OVER:
+            hook = self.hook
+            assert hook is not None
+            if changed and hook.restart_after_answer:  # restart once the answers are sent
+                hook.ask(changed)
+                return self._hook_answer(environ, start_response, then=changed)
             if changed:  # this request's check found it: restart, then send it on too
                 self._restart(changed, environ)
             return self._hook_answer(environ, start_response)
@@ -206,10 +216,16 @@ class ReloadMiddleware:
         return self._hook_answers() and self.options.on_change == "restart"
 
     def _hook_answer(
-        self, environ: WSGIEnvironment, start_response: StartResponse
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        then: list[str] | None = None,
     ) -> Iterable[bytes]:
-        assert self._answer is not None
+        held = self._held
         try:
+            if held is not None:
+                return held(environ, start_response, then)
+            assert self._answer is not None
             return self._answer(environ, start_response)
         except fresh.ImportFailed as failure:  # an edit since the gate passed
             return pages.import_error(str(failure), environ, start_response)
@@ -230,9 +246,15 @@ class ReloadMiddleware:
                 mod_wsgi.install(self.reload_required, environ)
             elif hook.answers_held_requests:
                 self._answer = hook.answer
+                self._check.hold = True
             elif hook.fresh_answers and self._entry and self.options.on_change == "restart":
                 self._answer = fresh.Answer(self._entry, self._ordinal, self._call_app)
-                self._asked = hook.asked() or self._asked
+                self._check.hold = True
+                asked = hook.asked()  # (a c_int64 of 0 is false: test for None)
+                if asked is not None:
+                    self._asked = asked
+                if hook.restart_after_answer:
+                    self._held = fresh.Held(self._answer, self._restart)
             self.hook = hook
 
     def _check_then_restart(self, environ: WSGIEnvironment) -> None:
@@ -245,8 +267,9 @@ class ReloadMiddleware:
         hook = self.hook
         assert hook is not None
         try:
-            announce(changed, hook.name, environ.get("wsgi.errors"))
-            drop_bytecode(changed)
+            if changed:  # (none: a sibling found them, and announced them)
+                announce(changed, hook.name, environ.get("wsgi.errors"))
+                drop_bytecode(changed)
             hook(changed)
         except Exception:
             log.exception("restart hook %s failed; this process keeps running", hook.name)

@@ -59,6 +59,15 @@ class Hook:
     #: (``reloadmw.fresh``), and every later one that reaches this process.
     fresh_answers = False
 
+    #: True for a hook whose restart would cut the request held meanwhile (uWSGI's
+    #: reload also restarts its HTTP router, which holds the client's connection): the
+    #: middleware calls ``ask`` when it finds the change, and the hook once the fresh
+    #: interpreter's answer has been sent.
+    restart_after_answer = False
+
+    def ask(self, changed: Sequence[str]) -> None:
+        """Record, for the sibling workers, that this process will ask for a restart."""
+
     def asked(self) -> ctypes.c_int64 | None:
         """Where a sibling records that it asked the server to replace every worker: a
         time in nanoseconds (``value``), shared in memory; None where there is none."""

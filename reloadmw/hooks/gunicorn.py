@@ -54,7 +54,7 @@ class Gunicorn(Hook):
 
     def __call__(self, changed: Sequence[str]) -> None:
         arbiter = os.getppid()
-        if siblings.first_to_ask(arbiter, self._app.built_ns):
+        if siblings.first_to_ask(arbiter, siblings.changed_at(changed)):
             os.kill(arbiter, SIGHUP)
         else:
             log.info("gunicorn arbiter %d is already replacing this worker", arbiter)

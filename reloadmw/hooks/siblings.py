@@ -7,10 +7,13 @@ first of them should ask: a later ask would start another round of reloads.
 
 The workers share a small stamp file per server (named after the master's pid)
 that holds the wall-clock time of the last ask (nanoseconds, 8 bytes), written
-under an exclusive ``flock``. A worker built before that time is one the pending
-reload replaces, so it does not ask again, and it answers no request with its
-old code meanwhile: each worker maps the stamp into memory (``asked``), so its
-fast path reads it without a system call.
+under an exclusive ``flock``. An ask made after a change was written brings
+workers that import it, so a worker that finds that change does not ask again;
+a change written after the last ask (the next edit, found perhaps by a worker
+that is still draining) asks anew. A worker built before the last ask is one
+that the reload replaces, and it answers no request with its old code meanwhile:
+each worker maps the stamp into memory (``asked``), so its fast path reads it
+without a system call.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 
 _STAMP = struct.Struct("=q")
 
@@ -35,11 +39,30 @@ def stamp_path(server_pid: int) -> str:
     return os.path.join(tempfile.gettempdir(), f"reloadmw-{os.getuid()}-{server_pid}.reload")
 
 
-def first_to_ask(server_pid: int, built_ns: int) -> bool:
-    """Whether a worker built at ``built_ns`` should ask ``server_pid`` to reload.
+def changed_at(paths: Sequence[str]) -> int:
+    """When the newest of ``paths`` was written (ns, wall clock); now for a missing one."""
+    times = []
+    for path in paths:
+        try:
+            times.append(os.stat(path).st_mtime_ns)
+        except OSError:
+            times.append(time.time_ns())
+    return max(times, default=time.time_ns())
+
+
+def first_to_ask(server_pid: int, changed_ns: int) -> bool:
+    """Whether a worker that found a change written at ``changed_ns`` should ask
+    ``server_pid`` to reload: no ask since then.
 
     Records the ask when it answers True. Any trouble with the stamp file
     answers True: a second reload round costs less than a missed one.
+    """
+    return _update(server_pid, lambda known: None if known > changed_ns else time.time_ns())
+
+
+def _update(server_pid: int, new: Callable[[int], int | None]) -> bool:
+    """Under the stamp's lock, write ``new(known)`` unless it is None; whether it was
+    written (True also on any trouble with the file, and on Windows, where there is none).
     """
     if sys.platform == "win32":  # gunicorn and uWSGI run on UNIX only
         return True
@@ -55,10 +78,11 @@ def first_to_ask(server_pid: int, built_ns: int) -> bool:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         # Exactly one stamp, or nothing (a new file, or one that is not ours: asked).
         whole = os.fstat(descriptor).st_size == _STAMP.size
-        asked_ns = _STAMP.unpack(os.pread(descriptor, _STAMP.size, 0))[0] if whole else 0
-        if asked_ns > built_ns:
+        known = _STAMP.unpack(os.pread(descriptor, _STAMP.size, 0))[0] if whole else 0
+        value = new(known)
+        if value is None:
             return False
-        os.pwrite(descriptor, _STAMP.pack(time.time_ns()), 0)
+        os.pwrite(descriptor, _STAMP.pack(value), 0)
         os.ftruncate(descriptor, _STAMP.size)
         return True
     except OSError as error:

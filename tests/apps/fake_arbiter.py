@@ -21,7 +21,7 @@ def worker(app_pid: int, built_ns: int) -> None:
     signal.signal(signal.SIGTERM, lambda number, frame: terminated.append(number))
     hook = hooks.Gunicorn()
     if hook.prepare({}, app=hooks.AppInfo(pid=app_pid or os.getpid(), built_ns=built_ns)):
-        hook(["changed.py"])
+        hook([__file__])  # one change, written before either worker found it
     time.sleep(0.2)
     print("worker SIGTERM" if terminated else "worker nothing", flush=True)
 

@@ -150,12 +150,14 @@ def test_uwsgi_without_its_module_refuses(caplog, monkeypatch):
 
 def test_uwsgi_reloads_the_server_when_the_app_was_built_in_the_master(monkeypatch):
     calls = []
-    monkeypatch.setitem(
-        sys.modules, "uwsgi", types.SimpleNamespace(reload=lambda: calls.append(1))
-    )
+    workers = [{"pid": os.getpid(), "status": b"busy"}, {"pid": PID + 2, "status": b"idle"}]
+    uwsgi = types.SimpleNamespace(reload=lambda: calls.append(1), workers=lambda: workers)
+    monkeypatch.setitem(sys.modules, "uwsgi", uwsgi)
     hook = hooks.Uwsgi()
     assert hook.prepare({}, app=hooks.AppInfo(PID + 1)) is True
     hook(["x.py"])
+    assert calls == [1]  # at once: the only busy worker is this one
+    hook([])  # a sibling's change: that worker's reload replaces this one too
     assert calls == [1]
 
 
@@ -166,7 +168,7 @@ import os, signal, sys, types
 received = []
 for name in ("SIGINT", "SIGTERM", "SIGHUP"):
     signal.signal(getattr(signal, name), lambda n, f: received.append(signal.Signals(n).name))
-sys.modules["uwsgi"] = types.SimpleNamespace()
+sys.modules["uwsgi"] = types.SimpleNamespace(workers=lambda: [])
 from reloadmw import hooks
 hook = hooks.resolve(sys.argv[1])
 assert hook.prepare({"mod_wsgi.process_group": "g"}, app=hooks.AppInfo()) is not False

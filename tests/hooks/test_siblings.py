@@ -19,18 +19,38 @@ def server_pid(monkeypatch, tmp_path):
     return 4242
 
 
-def test_the_first_worker_asks_and_the_others_built_before_do_not(server_pid, tmp_path):
-    built = time.time_ns()
-    assert siblings.first_to_ask(server_pid, built) is True
-    assert siblings.first_to_ask(server_pid, built) is False  # a sibling with the same code
+def test_the_first_worker_to_find_a_change_asks_and_the_others_do_not(server_pid, tmp_path):
+    written = time.time_ns()
+    assert siblings.first_to_ask(server_pid, written) is True
+    assert siblings.first_to_ask(server_pid, written) is False  # a sibling found it too
     stamp = siblings.stamp_path(server_pid)
     assert stamp == str(tmp_path / f"reloadmw-{os.getuid()}-{server_pid}.reload")
     assert oct(os.stat(stamp).st_mode & 0o777) == "0o600"
 
 
-def test_a_worker_built_after_the_last_ask_asks_again(server_pid):
+def test_a_change_written_after_the_last_ask_asks_again(server_pid):
+    """Whoever finds it: a worker still draining from the last reload asks too."""
     assert siblings.first_to_ask(server_pid, time.time_ns()) is True
     assert siblings.first_to_ask(server_pid, time.time_ns() + 1) is True  # a later edit
+
+
+def test_a_change_is_as_new_as_its_newest_file(tmp_path):
+    older, newer = tmp_path / "a.py", tmp_path / "b.py"
+    older.write_text("")
+    newer.write_text("")
+    os.utime(older, ns=(1, 1_000))
+    os.utime(newer, ns=(1, 2_000))
+    assert siblings.changed_at([str(older), str(newer)]) == 2_000
+    before = time.time_ns()
+    assert siblings.changed_at([str(tmp_path / "deleted.py")]) >= before  # now
+
+
+def test_the_stamp_is_shared_in_memory(server_pid):
+    asked = siblings.asked(server_pid)
+    assert asked.value == 0
+    assert siblings.first_to_ask(server_pid, time.time_ns()) is True
+    assert asked.value > 0  # a sibling's ask, seen without a system call
+    assert siblings.asked(server_pid).value == asked.value
 
 
 def test_each_server_has_its_own_stamp(server_pid):

@@ -59,7 +59,7 @@ RELOADED_SERVER = "gracefully (RE)spawned uWSGI master process"
 
 @pytest.mark.parametrize(
     ("processes", "lazy", "server_reloads"),
-    [(2, True, 1), (2, False, 1), (1, True, 0)],
+    [(2, True, 0), (2, False, 1), (1, True, 0)],
     ids=["2-workers-lazy-apps", "2-workers-imported-by-master", "1-worker-lazy-apps"],
 )
 def test_an_edit_reloads_without_losing_a_byte(workdir, uwsgi, processes, lazy, server_reloads):
@@ -76,9 +76,14 @@ def test_an_edit_reloads_without_losing_a_byte(workdir, uwsgi, processes, lazy, 
     log = server.log()
     assert f"reloadmw: change detected in {version}" in log
     assert "via uwsgi" in log
-    # Several workers: one graceful reload of the whole server, asked for once.
-    # A lone lazy worker: SIGHUP reloads just that worker.
+    # Imported by the master: one graceful reload of the whole server, asked for once.
+    # lazy-apps: SIGHUP reloads each worker; the master (and any router) stays.
     assert log.count(RELOADED_SERVER) == server_reloads, log
+    if lazy:  # the worker that found it, and its idle siblings (a busy one: after its
+        # next request, which a fresh interpreter answers)
+        support.wait_for(
+            lambda: "Respawned uWSGI worker" in server.log(), 10, what="a worker respawned"
+        )
     print(f"\nuWSGI {processes} worker(s), lazy-apps {lazy}: new code {outcome.seconds:.2f}s")
 
 
@@ -96,4 +101,8 @@ def test_ini_paste_with_a_relative_extra_file(workdir, uwsgi):
     support.template_edit_restarts(server, template, old_pids, INTERVAL)
     outcome = support.edit_and_watch(server.port, version, 2, interval=INTERVAL, budget=3)
     assert outcome.in_flight.headers["X-Version"] == "1"
-    assert server.log().count(RELOADED_SERVER) == 2  # the template, then version.py
+    # A PasteDeploy pipeline names no module to import afresh: the request that finds
+    # the change gets the old code, as before. lazy-apps: each worker reloads alone;
+    # the master, which holds the listening socket, never does.
+    assert server.log().count(RELOADED_SERVER) == 0
+    assert server.log().count("change detected in") >= 2  # the template, then version.py

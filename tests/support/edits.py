@@ -9,7 +9,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .files import write
@@ -98,13 +98,16 @@ def edit_and_watch(
 class LoadReport:
     requests: int = 0
     failures: int = 0  # errors, non-200 answers and cut bodies
+    stale: int = 0  # answers from code older than an answer received before the request
     edits: int = 0
     restarts: int = 0  # pids that served, beyond the first
     worst: float = 0.0  # seconds from an edit to the first response with its code
+    errors: list[str] = field(default_factory=list)  # the first few failures, as seen
 
     def __str__(self) -> str:
         return (
-            f"requests={self.requests} failures={self.failures} edits={self.edits} "
+            f"requests={self.requests} failures={self.failures} stale={self.stale} "
+            f"edits={self.edits} errors={self.errors[:5]} "
             f"restarts={self.restarts} worst time to new code={self.worst:.2f}s"
         )
 
@@ -118,12 +121,16 @@ def load_while_editing(
     interval: float,
     budget: float,
     limit: float = 60.0,
+    pause: float = 0.0,
 ) -> LoadReport:
     """``clients`` threads request without pause while version.py is edited ``edits`` times.
 
     Each edit waits until a client has seen its code (at most ``interval +
     budget`` seconds), then the next follows. Every 10th request is ``/big``,
-    checked byte for byte. Stops after ``limit`` seconds in any case.
+    checked byte for byte. Stops after ``limit`` seconds in any case. With
+    ``pause``, the next edit waits that long after a client saw the last one (a
+    developer reads the page), so no worker is still importing the last edit
+    when the next is written.
     """
     report = LoadReport()
     lock = threading.Lock()
@@ -137,17 +144,28 @@ def load_while_editing(
         while not stop.is_set() and time.monotonic() - started < limit:
             count += 1
             path = "/big" if count % 10 == 0 else "/"
+            with lock:
+                seen = newest[0]  # a check has found this version already
+            error = ""
             try:
                 response = get(port, path, timeout=30)
                 ok = response.status == 200 and (path != "/big" or response.body == BIG)
-            except (OSError, http.client.HTTPException):
-                ok, response = False, None
+                error = "" if ok else f"{path}: {response.status}, {len(response.body)} bytes"
+            except (OSError, http.client.HTTPException) as problem:
+                ok, response, error = False, None, f"{path}: {problem!r}"
             with lock:
                 report.requests += 1
                 report.failures += not ok
+                if error:
+                    report.errors.append(error)
                 if ok and response is not None:
                     pids.add(response.headers["X-Pid"])
-                    newest[0] = max(newest[0], int(response.headers["X-Version"]))
+                    answered = int(response.headers["X-Version"])
+                    if answered < seen:
+                        report.stale += 1
+                        pid = response.headers["X-Pid"]
+                        report.errors.append(f"{path}: version {answered} < {seen} from {pid}")
+                    newest[0] = max(newest[0], answered)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
@@ -163,6 +181,7 @@ def load_while_editing(
                 time.sleep(0.01)
             report.edits += 1
             report.worst = max(report.worst, time.monotonic() - edited)
+            time.sleep(pause)
     finally:
         stop.set()
         for thread in threads:
