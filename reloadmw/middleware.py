@@ -277,14 +277,12 @@ class ReloadMiddleware:
     def reload_required(self, resource: str) -> bool:
         """mod_wsgi's request replay: check before the request, not after the response.
 
-        mod_wsgi daemon mode calls a ``reload_required(resource)`` function of
-        the WSGI script before each request; when it returns True, mod_wsgi
-        restarts the daemon process and hands the same request to the new one,
-        so even the first page after an edit shows the new code. Expose this
-        method there with ``reload_required = application.reload_required``;
-        under daemon mode with the mod_wsgi hook, reloadmw does it for you
-        unless the script defines its own, or ``replay=False``. ``resource``
-        (the script's path) is not used. Once called, checks run here only.
+        mod_wsgi daemon mode calls a ``reload_required(resource)`` function of the
+        WSGI script before each request; on True, it restarts the daemon process and
+        hands the same request to the new one, so the first page after an edit shows
+        the new code. Expose it with ``reload_required = application.reload_required``
+        (reloadmw does it for you unless the script has its own, or ``replay=False``).
+        ``resource`` is not used. Once called, checks run here only.
         """
         self._replaying = True
         if self._replayed:
