@@ -176,7 +176,7 @@ class ReloadMiddleware:
         """Check before the application: a diagnostic while BROKEN; on a change, a retry
         page (``on_change="retry"``) or the new process's answer where the hook gets it."""
         check = self._check
-        answers = self._hook_answers()
+        answers = self._answer is not None
         # A request must see the outcome of a check already running, if it could be sent on.
         changed = check.run(wait=answers, then=self._after_change()) if run else []
         if check.state is State.BROKEN and check.problems:
@@ -203,17 +203,13 @@ class ReloadMiddleware:
             return None  # serve guards its new process
         return preflight.shared_failure(self._entry, repr(changed))
 
-    def _hook_answers(self) -> bool:
-        """Whether a held request can be answered with the new code."""
-        return self._answer is not None
-
     def _after_change(self) -> State:
         """Where a change leads: no more checks, or every request sent to the successor."""
-        return State.HANDED_OVER if self._hook_answers() else State.FINISHED
+        return State.HANDED_OVER if self._answer is not None else State.FINISHED
 
     def _holds_requests(self) -> bool:
         """Whether the request that finds a change is held and answered by the new code."""
-        return self._hook_answers() and self.options.on_change == "restart"
+        return self._answer is not None and self.options.on_change == "restart"
 
     def _hook_answer(
         self,
