@@ -46,6 +46,12 @@ TIMEOUT_VARIABLE = "RELOADMW_HANDOFF_TIMEOUT"
 TIMEOUT = 60.0
 _PIECE = 64 * 1024
 
+#: Said at INFO where nothing answers with the new code (an ini pipeline, an unknown server).
+STALE_FIRST_PAGE = (
+    "under hook %s the request that finds a change is answered by the old code (the next "
+    "ones by the new); on_change='retry' answers it with a page that reloads itself"
+)
+
 #: The environ keys that travel: CGI's and the headers; ``wsgi.*`` are made anew.
 _TRAVELS = ("wsgi.url_scheme",)
 

@@ -246,11 +246,12 @@ class ReloadMiddleware:
             elif hook.fresh_answers and self._entry and self.options.on_change == "restart":
                 self._answer = fresh.Answer(self._entry, self._ordinal, self._call_app)
                 self._check.hold = True
-                asked = hook.asked()  # (a c_int64 of 0 is false: test for None)
-                if asked is not None:
-                    self._asked = asked
+                # (a c_int64 of 0 is false: test for None)
+                self._asked = asked if (asked := hook.asked()) is not None else self._asked
                 if hook.restart_after_answer:
                     self._held = fresh.Held(self._answer, self._restart)
+            elif self.options.on_change == "restart":
+                log.info(fresh.STALE_FIRST_PAGE, hook.name)
             self.hook = hook
 
     def _check_then_restart(self, environ: WSGIEnvironment) -> None:

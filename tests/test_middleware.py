@@ -383,3 +383,15 @@ def test_threads_importing_and_requesting_fire_the_hook_exactly_once(modules, wo
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert fired == [[str(watched_file)]]
+
+
+def test_a_hook_that_cannot_answer_with_the_new_code_says_so_once(recorder, caplog_reloadmw):
+    middleware = ReloadMiddleware(make_app(), interval=0, hook=recorder)
+    for _ in range(3):
+        call(middleware)
+    said = [r.getMessage() for r in caplog_reloadmw.records if "old code" in r.getMessage()]
+    assert len(said) == 1
+    assert "on_change='retry' answers it with a page that reloads itself" in said[0]
+    caplog_reloadmw.clear()
+    call(ReloadMiddleware(make_app(), interval=0, hook=recorder, on_change="retry"))
+    assert not [r for r in caplog_reloadmw.records if "old code" in r.getMessage()]

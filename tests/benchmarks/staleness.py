@@ -51,6 +51,9 @@ FILES = {
     "site.wsgi": "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
     "from reloadmw import ReloadMiddleware\nfrom mysite.wsgi import application\n"
     "application = ReloadMiddleware(application)\n",
+    # The same, as a module: for gunicorn and uWSGI.
+    "wrapped.py": "from reloadmw import ReloadMiddleware\nfrom mysite.wsgi import application\n"
+    "application = ReloadMiddleware(application)\n",
 }
 
 
@@ -152,6 +155,13 @@ def servers(root: Path, port: int) -> dict[str, Callable[[], object]]:
         return Apache(root, "site.wsgi", root=root / "httpd", port=port)
 
     wsgi = "mysite.wsgi:application"
+    bind = f"127.0.0.1:{port}"
+
+    def uwsgi(*argv: str) -> subprocess.Popen[bytes]:
+        from tests.servers.test_uwsgi import uwsgi_binary
+
+        return popen(uwsgi_binary(), "--http-socket", bind, "--master", *argv)
+
     return {
         "reloadmw serve (wsgiref)": lambda: popen(py, "-m", "reloadmw", "serve", wsgi,
                                                   "--port", str(port)),
@@ -159,13 +169,23 @@ def servers(root: Path, port: int) -> dict[str, Callable[[], object]]:
                                                    "--port", str(port), "--server", "waitress"),
         "mod_wsgi daemon, ReloadMiddleware": lambda: apache("debian"),
         "mod_wsgi-express, ReloadMiddleware": lambda: apache("express"),
+        "gunicorn, ReloadMiddleware (1 sync)": lambda: popen(
+            py, "-m", "gunicorn", "--bind", bind, "wrapped:application"),
+        "gunicorn, ReloadMiddleware (4 gthread)": lambda: popen(
+            py, "-m", "gunicorn", "--workers", "4", "--worker-class", "gthread", "--bind", bind,
+            "wrapped:application"),
+        "uWSGI, ReloadMiddleware (4, lazy-apps)": lambda: uwsgi(
+            "--processes", "4", "--lazy-apps", "--module", "wrapped:application"),
+        "uWSGI, ReloadMiddleware (2)": lambda: uwsgi(
+            "--processes", "2", "--module", "wrapped:application"),
         "Django runserver": lambda: popen(py, "manage.py", "runserver", f"127.0.0.1:{port}"),
         "werkzeug reloader": lambda: popen(
             py, "-c", "from werkzeug.serving import run_simple; from mysite.wsgi import "
             f"application; run_simple('127.0.0.1', {port}, application, use_reloader=True, "
             "reloader_type='stat')"),
-        "gunicorn --reload": lambda: popen(py, "-m", "gunicorn", "--reload", "--bind",
-                                           f"127.0.0.1:{port}", wsgi),
+        "gunicorn --reload": lambda: popen(py, "-m", "gunicorn", "--reload", "--bind", bind, wsgi),
+        "uWSGI --py-autoreload 1": lambda: uwsgi(
+            "--processes", "1", "--py-autoreload", "1", "--module", wsgi),
     }  # fmt: skip
 
 
