@@ -14,6 +14,7 @@ every server on 127.0.0.1 and stopped by its pid.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -136,6 +137,7 @@ def servers(root: Path, port: int) -> dict[str, Callable[[], object]]:
         return subprocess.Popen(
             argv, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"},
+            start_new_session=True,  # stopped as a group: no worker outlives its master
         )  # fmt: skip
 
     def apache(flavour: str) -> object:
@@ -191,12 +193,14 @@ def servers(root: Path, port: int) -> dict[str, Callable[[], object]]:
 
 def stop(server: object) -> None:
     if isinstance(server, subprocess.Popen):
-        server.send_signal(signal.SIGINT)
+        os.killpg(server.pid, signal.SIGINT)  # the group led by the server's own pid
         try:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # a worker its master left behind
     else:
         server.stop()  # type: ignore[attr-defined]
 
@@ -240,13 +244,13 @@ def report(result: dict[str, object]) -> list[str]:
     lines = [
         "First page after a save (Django project of 3 files; one request DELAY s after the "
         "save, then one every 20 ms)",
-        f"{'server':36} {'delay':>5} {'first fresh':>11} {'stale':>5} {'refused':>7} "
+        f"{'server':38} {'delay':>5} {'first fresh':>11} {'stale':>5} {'refused':>7} "
         f"{'save->fresh':>11} {'1st took':>8}",
     ]
     for row in result["rows"]:  # type: ignore[attr-defined]
         seconds = f"{row['seconds']:.2f} s" if row["seconds"] is not None else "never"
         lines.append(
-            f"{row['server']:36} {row['delay']:>5} {row['fresh']:>5}/{row['trials']:<5} "
+            f"{row['server']:38} {row['delay']:>5} {row['fresh']:>5}/{row['trials']:<5} "
             f"{row['stale']:>5} {row['refused']:>7} {seconds:>11} {row['took']:>6.2f} s"
         )
     return lines
