@@ -1,12 +1,10 @@
 """ReloadMiddleware: request -> due? -> app -> (close) -> check -> hook.
 
-No thread and no process: the only work happens on requests. A request with no
-check due gets the application's own response iterable back, untouched; one with
-a check due gets it wrapped, and the wrapper's ``close()`` checks once the server
-has sent the response. Where the new code can answer (``reloadmw serve``'s next
-process; gunicorn and uWSGI, through a fresh interpreter: ``reloadmw.fresh``),
-mod_wsgi's replay (``reload_required``) and ``on_change="retry"``, the check runs
-before the application instead. The Check (``reloadmw.check``) decides the rest.
+No thread and no process: the only work happens on requests. With no check due,
+the application's own response iterable comes back untouched; with one due, its
+``close()`` checks once the response is sent; or, where the new code can answer
+(``reloadmw serve``; gunicorn and uWSGI via ``reloadmw.fresh``), under mod_wsgi's
+replay and with ``on_change="retry"``, the check runs before the application.
 """
 
 from __future__ import annotations
@@ -42,13 +40,9 @@ class ReloadMiddleware:
     :param app: the WSGI application to wrap.
     :param options: a ready :class:`reloadmw.Options`, or none.
     :param values: the options as keywords (``interval=0.5, hook="gunicorn"``), when
-        ``options`` is not given; the configuration page lists them all, with
-        their defaults: ``interval`` (1.0 s), ``hook`` (``"auto"``),
-        ``extra_files``, ``exclude``, ``include_site_packages``, ``enabled``,
-        ``replay``, ``syntax_check``, ``on_change`` and ``backend``.
-
-    Every option is checked here: a bad one raises ValueError or TypeError
-    naming it and its value, and an unknown one lists the valid ones.
+        ``options`` is not given (the configuration page lists them all, with their
+        defaults). Each is checked here: a bad one raises ValueError or TypeError
+        naming it and its value, and an unknown one lists the valid ones.
     """
 
     def __init__(
@@ -69,17 +63,15 @@ class ReloadMiddleware:
         self._replayed = False  # reload_required found a change: replay every request
         for collector in collectors.get():
             collector.append(self)
-        watcher = None
-        o = self.options
+        o, watcher = self.options, None
         self._entry = preflight.find_entry(sys._getframe(1)) if o.import_check else None
         self._ordinal = built_by.get(str(self._entry), 0)
         built_by[str(self._entry)] = self._ordinal + 1
-        #: Who answers the requests this process holds once its server replaces it.
+        #: Who answers the requests held once the server replaces this process (and then
+        #: restarts it, for uWSGI); when a sibling last asked for that (ns, shared).
         self._answer: WSGIApplication | None = None
-        self._held: fresh.Held | None = None  # and restarts once none is held (uWSGI)
-        #: When a sibling worker last asked the server to replace every worker (ns),
-        #: shared in memory: past ``_built``, this process runs old code.
-        self._asked = ctypes.c_int64(0)
+        self._held: fresh.Held | None = None
+        self._asked = ctypes.c_int64(0)  # past ``_built``: this process runs old code
         self._built = self._app.built_ns
         if o.enabled:
             watcher = Watcher(o.extra_files, o.exclude, o.include_site_packages, o.backend)
@@ -118,7 +110,7 @@ class ReloadMiddleware:
         return watcher.paths if watcher is not None else []
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if monotonic() < self._next_due and self._asked.value <= self._built:
+        if monotonic() < self._next_due:
             # The fast path, inlined: a method call here would cost more than the rest.
             count = len(_modules)
             try:
@@ -246,8 +238,8 @@ class ReloadMiddleware:
             elif hook.fresh_answers and self._entry and self.options.on_change == "restart":
                 self._answer = fresh.Answer(self._entry, self._ordinal, self._call_app)
                 self._check.hold = True
-                # (a c_int64 of 0 is false: test for None)
-                self._asked = asked if (asked := hook.asked()) is not None else self._asked
+                if (asked := hook.asked()) is not None:  # (a c_int64 of 0 is false)
+                    self._asked, self.__class__ = asked, _AmongSiblings
                 if hook.restart_after_answer:
                     self._held = fresh.Held(self._answer, self._restart)
             elif self.options.on_change == "restart":
@@ -296,3 +288,13 @@ class ReloadMiddleware:
         except Exception:
             log.exception("could not announce the restart")
         return True
+
+
+class _AmongSiblings(ReloadMiddleware):
+    """One whose sibling workers may ask the server to replace it (gunicorn, uWSGI): each
+    request also reads their shared stamp. A middleware becomes one when it prepares."""
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self._asked.value > self._built:
+            return self._call_slowly(environ, start_response)
+        return ReloadMiddleware.__call__(self, environ, start_response)
