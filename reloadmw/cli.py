@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -117,6 +118,8 @@ def list_files(target: str, options: Options) -> int:
     from . import listing, targets
     from .collect import collecting
 
+    if os.getcwd() not in sys.path:  # as in serve's process (``python -m``)
+        sys.path.insert(0, os.getcwd())
     with collecting() as built:
         try:
             targets.load(target, options)

@@ -102,3 +102,17 @@ def test_the_start_up_summary_names_the_biggest_directories_first(tmp_path):
         "./": ["x.py"],
         "/elsewhere/": ["y.py"],
     }
+
+
+def test_the_command_finds_modules_in_the_current_directory_as_serve_does(tmp_path):
+    """``reloadmw files app:application`` from the launcher, not ``python -m``."""
+    import sysconfig
+
+    project(tmp_path)
+    launcher = os.path.join(sysconfig.get_path("scripts"), "reloadmw")
+    result = subprocess.run(
+        [launcher, "files", "app:application"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, env={**os.environ, "RELOADMW_DISABLE": ""},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "    app.py    module app" in result.stdout

@@ -1,4 +1,4 @@
-"""The example app, wrapped in its own module: for gunicorn, uWSGI and waitress."""
+"""The example app, wrapped in its own module: for gunicorn, uWSGI and wsgiref."""
 
 from hello import application as hello_application
 
