@@ -142,7 +142,12 @@ class Answer:
         stream.seek(0)
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ.update(CONTENT_LENGTH=carried["CONTENT_LENGTH"], **{"wsgi.input": stream})
-        return self.fallback(environ, start_response)
+        try:
+            result = self.fallback(environ, start_response)
+        except BaseException:
+            stream.close()
+            raise
+        return AfterClose(result, stream.close)  # the spooled body, once answered
 
 
 class _Child:
@@ -165,6 +170,9 @@ class _Child:
                 [executable, "-c", "from reloadmw.answering import main; main()", *arguments],
                 cwd=os.getcwd(), env=env, stdin=stream, stdout=2, pass_fds=(write,),
             )  # fmt: skip
+        except BaseException:
+            os.close(read)
+            raise
         finally:
             os.close(write)
         self.stream = stream

@@ -1,0 +1,102 @@
+"""A fresh interpreter answers one request with the new code (reloadmw.fresh), in-process here."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+
+import pytest
+
+from reloadmw import fresh, preflight
+from tests.support import write
+
+pytestmark = pytest.mark.posix
+
+APP = """\
+import os
+from reloadmw import ReloadMiddleware
+
+VERSION = {version}
+
+def inner(environ, start_response):
+    if environ["PATH_INFO"] == "/fail":
+        def pieces():
+            yield b"partial"
+            raise RuntimeError("after the headers")
+        start_response("200 OK", [])
+        return pieces()
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    text = f"v{{VERSION}} {{environ['REQUEST_METHOD']}} {{len(body)}} {{os.getpid()}}".encode()
+    start_response("201 Created", [("X-Version", str(VERSION))])
+    return [text]
+
+application = ReloadMiddleware(inner)
+"""
+
+
+@pytest.fixture
+def entry(tmp_path, monkeypatch):
+    module = write(tmp_path / "fresh_example.py", APP.format(version=2))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return preflight.Entry("fresh_example", str(module), True)
+
+
+def old_code(environ, start_response):
+    start_response("200 OK", [("X-Version", "1")])
+    return [b"v1 " + environ["wsgi.input"].read()]
+
+
+def ask(answer, path="/", body=b""):
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen.update(status=status, headers=dict(headers))
+
+    environ = {
+        "REQUEST_METHOD": "POST" if body else "GET", "PATH_INFO": path, "QUERY_STRING": "",
+        "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+    }  # fmt: skip
+    result = answer(environ, start_response)
+    try:
+        data = b"".join(result)
+    finally:
+        getattr(result, "close", lambda: None)()
+    return seen["status"], seen["headers"], data
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd")) if sys.platform == "linux" else 0
+
+
+def test_the_new_code_answers_with_the_body_it_was_sent(entry):
+    status, headers, body = ask(fresh.Answer(entry, 0, old_code), body=b"x" * 300_000)
+    assert status == "201 Created" and headers["X-Version"] == "2"
+    version, method, length, pid = body.decode().split()
+    assert (version, method, length) == ("v2", "POST", "300000")
+    assert int(pid) != os.getpid()
+
+
+def test_an_import_that_fails_is_reported_not_answered(tmp_path, monkeypatch):
+    write(tmp_path / "broken_example.py", "import not_there_at_all\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    broken = preflight.Entry("broken_example", str(tmp_path / "broken_example.py"), True)
+    with pytest.raises(fresh.ImportFailed, match="not_there_at_all"):
+        ask(fresh.Answer(broken, 0, old_code))
+
+
+def test_no_interpreter_means_the_old_code_answers(entry, monkeypatch, caplog):
+    monkeypatch.setattr(preflight, "python", lambda: None)
+    before = open_descriptors()
+    with caplog.at_level(logging.WARNING, logger="reloadmw"):
+        _, headers, body = ask(fresh.Answer(entry, 0, old_code), body=b"kept")
+    assert (headers["X-Version"], body) == ("1", b"v1 kept")  # the body, whole, again
+    assert "could not start a fresh interpreter" in caplog.text
+    assert open_descriptors() == before
+
+
+def test_an_application_that_fails_after_its_headers_cuts_the_answer(entry):
+    with pytest.raises(fresh.Gone, match="failed after its headers"):
+        ask(fresh.Answer(entry, 0, old_code), path="/fail")
