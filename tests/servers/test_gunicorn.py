@@ -110,7 +110,12 @@ def test_gthread_under_load_nothing_is_lost(workdir, gunicorn):
     version = versioned(workdir)
     server = gunicorn("app:application", worker_class="gthread")
     support.wait_for_workers(workdir / "ready", 2)
-    report = support.load_while_editing(server.port, version, interval=INTERVAL, budget=3)
+    # A pause after each edit is seen: with none, the next edit can be half written
+    # while a fresh interpreter imports the last one (that answer fails, as a new
+    # worker's import would).
+    report = support.load_while_editing(
+        server.port, version, interval=INTERVAL, budget=3, pause=1.0, limit=120
+    )
     print(f"\ngunicorn gthread under load: {report}")
     assert report.failures == 0, server.log()
     assert report.edits == 20
