@@ -160,11 +160,8 @@ class _Child:
         if executable is None:
             raise OSError(f"no Python interpreter beside {sys.executable}")
         read, write = os.pipe()
-        path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-        env = {**os.environ, "PYTHONPATH": path, "RELOADMW_DISABLE": "1", preflight.VARIABLE: "1",
-               ENVIRON_VARIABLE: json.dumps(carried)}  # fmt: skip
-        kind = "module" if entry.importable else "path"
-        arguments = [kind, entry.name, entry.path, str(ordinal), str(write)]
+        env = preflight.fresh_environment(**{ENVIRON_VARIABLE: json.dumps(carried)})
+        arguments = [entry.kind, entry.name, entry.path, str(ordinal), str(write)]
         try:
             self.process = subprocess.Popen(
                 [executable, "-c", "from reloadmw.answering import main; main()", *arguments],

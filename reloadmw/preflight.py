@@ -56,6 +56,17 @@ class Entry:
     def __str__(self) -> str:
         return self.name if self.importable else self.path
 
+    @property
+    def kind(self) -> str:
+        """How a fresh interpreter loads it: ``"module"`` (by name) or ``"path"`` (the file)."""
+        return "module" if self.importable else "path"
+
+
+def fresh_environment(**more: str) -> dict[str, str]:
+    """The environment of a fresh interpreter like this one: its ``sys.path``, reloadmw off."""
+    path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+    return {**os.environ, "PYTHONPATH": path, "RELOADMW_DISABLE": "1", VARIABLE: "1", **more}
+
 
 def find_entry(frame: FrameType | None) -> Entry | None:
     """The first caller outside reloadmw, the standard library and site-packages."""
@@ -115,14 +126,11 @@ def failure(entry: Entry) -> str | None:
     if executable is None:
         log.warning("no Python interpreter found beside %s: restarting unchecked", sys.executable)
         return None
-    path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-    env = {**os.environ, "PYTHONPATH": path, "RELOADMW_DISABLE": "1", VARIABLE: "1"}
-    kind = "module" if entry.importable else "path"
     try:
         result = subprocess.run(
-            [executable, "-c", _SCRIPT, kind, entry.name, entry.path],
-            cwd=os.getcwd(), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, errors="replace", timeout=TIMEOUT,
+            [executable, "-c", _SCRIPT, entry.kind, entry.name, entry.path],
+            cwd=os.getcwd(), env=fresh_environment(), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, errors="replace", timeout=TIMEOUT,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         log.warning("importing %s took over %gs: restarting unchecked", entry, TIMEOUT)
