@@ -130,7 +130,10 @@ def load_while_editing(
     checked byte for byte. Stops after ``limit`` seconds in any case. With
     ``pause``, the next edit waits that long after a client saw the last one (a
     developer reads the page), so no worker is still importing the last edit
-    when the next is written.
+    when the next is written. Each edit replaces the file whole: old workers
+    answer from fresh interpreters until they are replaced, seconds under this
+    load, and one that imported version.py in the instant an in-place write had
+    emptied it would fail in the application's own code (as under any reloader).
     """
     report = LoadReport()
     lock = threading.Lock()
@@ -172,7 +175,7 @@ def load_while_editing(
         thread.start()
     try:
         for number in range(2, edits + 2):
-            write(version, f"VERSION = {number}\n")
+            write(version, f"VERSION = {number}\n", whole=True)
             edited = time.monotonic()
             while newest[0] < number:
                 waited = time.monotonic() - edited

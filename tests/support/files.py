@@ -15,16 +15,21 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def write(path: Path, text: str) -> Path:
+def write(path: Path, text: str, *, whole: bool = False) -> Path:
     """Write ``text`` (dedented) and move the mtime past any earlier write.
 
     Two writes within one tick of the kernel's file clock can get the same
-    mtime; tests that mean "an edit" must not depend on that.
+    mtime; tests that mean "an edit" must not depend on that. With ``whole``,
+    the text goes to a new file that then replaces ``path`` (an editor's "safe
+    write"), so no reader ever sees it empty or half written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     old = path.stat().st_mtime_ns if path.exists() else None
-    path.write_text(textwrap.dedent(text))
-    path.chmod(0o644)
+    target = path.with_name(f".{path.name}.new") if whole else path
+    target.write_text(textwrap.dedent(text))
+    target.chmod(0o644)
+    if whole:
+        os.replace(target, path)
     if old is not None and path.stat().st_mtime_ns <= old:
         os.utime(path, ns=(old + 1_000_000, old + 1_000_000))
     return path
