@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .converters import asbool
+from .converters import asautobool, asbool
 from .options import Declaration, Options, ServeSettings, declarations
 from .serve import ExitStatus, ServeError, serve
 
@@ -59,8 +59,9 @@ def add_flag(group: Any, name: str, default: Any, declaration: Declaration) -> N
     if declaration.serve_default is not None:
         default = declaration.serve_default
     shown = " ".join(default) if isinstance(default, tuple) else default
+    shown = "auto" if shown is None else shown
     more: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
-    if declaration.convert is asbool:
+    if declaration.convert in (asbool, asautobool):
         more["action"] = argparse.BooleanOptionalAction
     elif isinstance(default, tuple):  # a list: the flag repeats
         more |= {"action": "append", "metavar": flag.strip("-").upper().replace("-", "_")}

@@ -35,6 +35,19 @@ def asbool(name: str, value: object) -> bool:
     )
 
 
+def asautobool(name: str, value: object) -> bool | None:
+    """A boolean, or None (also ``"auto"``, ``""``): the middleware decides where it runs."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+        return None
+    try:
+        return asbool(name, value)
+    except ValueError:
+        raise ValueError(
+            f"reloadmw option {name!r}: expected a boolean (true/false, yes/no, on/off, 1/0) "
+            f"or auto, got {value!r}"
+        ) from None
+
+
 def aslist(name: str, value: object) -> tuple[str, ...]:
     """Read a list of strings: a string splits on whitespace and newlines."""
     if isinstance(value, str):

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import math
 import sys
 import threading
 from collections.abc import Iterable
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from . import fresh, hooks, pages, preflight
-from .check import Check, State
+from . import fresh, hooks, live, preflight
+from .check import Check
 from .collect import built_by, collectors
 from .hooks import mod_wsgi
 from .options import Options
-from .places import places
-from .restart import AfterClose, announce, drop_bytecode
+from .restart import announce, drop_bytecode, watching
+from .routes import Routes
 from .watch import Watcher
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ log = logging.getLogger("reloadmw")
 _modules = sys.modules
 
 
-class ReloadMiddleware:
+class ReloadMiddleware(Routes):
     """Restart the server's process, through a hook, when a watched file changes.
 
     :param app: the WSGI application to wrap.
@@ -75,6 +76,11 @@ class ReloadMiddleware:
         self._built = self._app.built_ns
         if o.enabled:
             watcher = Watcher(o.extra_files, o.exclude, o.include_site_packages, o.backend)
+        #: The live reload, while it may be on (``None`` in options: decided when preparing).
+        live_on = o.enabled and o.live_reload is not False
+        self._live = live.Live(o.live_files, o.exclude) if live_on else None
+        self._generation = 0  # of the code, for the live-reload script (see reloadmw.live)
+        self._restarting = False  # a restart was asked for (no fresh answer meanwhile)
         #: Before this monotonic time no request needs the slow path: the Check's
         #: ``next_due``, which it hands over whenever it changes.
         self._next_due = 0.0
@@ -83,20 +89,14 @@ class ReloadMiddleware:
             gate=self._import_failure if self._entry is not None else None,
         )  # fmt: skip
         if watcher is not None:
-            log.info(
-                "pid %d restarts when its code changes (%s, checked on requests "
-                "%s); this is meant for development, not production",
-                self._app.pid,
-                places(watcher.paths),
-                f"{o.interval:g}s apart at least" if o.interval else "every time",
-            )
+            watching(self._app.pid, watcher.paths, o.interval)
 
     def __repr__(self) -> str:
         state = "enabled" if self.options.enabled else "disabled"
         return f"<ReloadMiddleware {state} interval={self.options.interval:g} app={self.app!r}>"
 
     def _due_at(self, when: float) -> None:
-        self._next_due = when
+        self._next_due = when if self._live is None else -math.inf  # live: every request routed
 
     def use_hook(self, hook: hooks.Hook) -> None:
         """Restart through ``hook`` if this middleware was to choose one itself (``"auto"``)."""
@@ -120,103 +120,23 @@ class ReloadMiddleware:
                     self._check.adopt_modules()
         return self._call_slowly(environ, start_response)
 
-    def _call_app(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
-        """The application's own response, and a look for modules it imported meanwhile."""
-        count = len(_modules)
-        try:
-            return self.app(environ, start_response)
-        finally:
-            if len(_modules) != count:
-                self._check.adopt_modules()
-
     def _call_slowly(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         if self.hook is None:
             self._prepare(environ)
-        check = self._check
-        stale = self._asked.value > self._built  # a sibling found a change: we are replaced
-        if stale and self._answer is not None and check.state is not State.HANDED_OVER:
-            check.hand_over()
-            return self._hook_answer(environ, start_response, then=[])
-        if check.state is State.HANDED_OVER:
-            return self._hook_answer(environ, start_response)
-        if check.state is State.BROKEN:
-            return self._check_first(environ, start_response, run=not self._replaying)
-        if self._holds_requests() and check.running():  # its outcome may concern us
-            return self._check_first(environ, start_response, run=True)
-        if self._replaying or not check.due():
-            check.settle()  # the first request came here to prepare the hook
-            return self._call_app(environ, start_response)
-        if self.options.on_change == "retry" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            return self._check_first(environ, start_response, run=True)
-        if self._holds_requests():
-            return self._check_first(environ, start_response, run=True)
-        check.claim()
-        try:
-            result = self.app(environ, start_response)
-        except BaseException:
-            self._check_then_restart(environ)
-            raise
-        return AfterClose(result, lambda: self._check_then_restart(environ))
-
-    def _check_first(
-        self, environ: WSGIEnvironment, start_response: StartResponse, *, run: bool
-    ) -> Iterable[bytes]:
-        """Check before the application: a diagnostic while BROKEN; on a change, a retry
-        page (``on_change="retry"``) or the new process's answer where the hook gets it."""
-        check = self._check
-        answers = self._answer is not None
-        # A request must see the outcome of a check already running, if it could be sent on.
-        changed = check.run(wait=answers, then=self._after_change()) if run else []
-        if check.state is State.BROKEN and check.problems:
-            return pages.syntax_error(check.problems, environ, start_response)
-        if check.state is State.BROKEN:
-            return pages.import_error(check.failure or "", environ, start_response)
-        if changed and (self.options.on_change == "retry" or not answers):
-            page = pages.retry(environ, start_response)
-            return AfterClose(page, lambda: self._restart(changed, environ))
-        if check.state is State.HANDED_OVER:
-            hook = self.hook
-            assert hook is not None
-            if changed and hook.restart_after_answer:  # restart once the answers are sent
-                hook.ask(changed)
-                return self._hook_answer(environ, start_response, then=changed)
-            if changed:  # this request's check found it: restart, then send it on too
-                self._restart(changed, environ)
-            return self._hook_answer(environ, start_response)
-        return self._call_app(environ, start_response)
+        live_ = self._live
+        if live_ is None:
+            return self._route(environ, start_response)
+        if live_.asks(environ):
+            return self._live_answer(environ, start_response)
+        return live_.pages(environ, start_response, self._route, lambda: self._live_now([]))
 
     def _import_failure(self, changed: list[tuple[str, object]]) -> str | None:
         """The gate before a restart: the entry module's import in a fresh interpreter."""
         if self._entry is None or (self.hook is not None and self.hook.answers_held_requests):
             return None  # serve guards its new process
         return preflight.shared_failure(self._entry, repr(changed))
-
-    def _after_change(self) -> State:
-        """Where a change leads: no more checks, or every request sent to the successor."""
-        return State.HANDED_OVER if self._answer is not None else State.FINISHED
-
-    def _holds_requests(self) -> bool:
-        """Whether the request that finds a change is held and answered by the new code."""
-        return self._answer is not None and self.options.on_change == "restart"
-
-    def _hook_answer(
-        self,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-        then: list[str] | None = None,
-    ) -> Iterable[bytes]:
-        held = self._held
-        try:
-            if held is not None:
-                return held(environ, start_response, then)
-            assert self._answer is not None
-            return self._answer(environ, start_response)
-        except fresh.ImportFailed as failure:  # an edit since the gate passed
-            return pages.import_error(str(failure), environ, start_response)
 
     def _prepare(self, environ: WSGIEnvironment) -> None:
         with self._prepare_lock:
@@ -244,24 +164,12 @@ class ReloadMiddleware:
                     self._held = fresh.Held(self._answer, self._restart)
             elif self.options.on_change == "restart":
                 log.info(fresh.STALE_FIRST_PAGE, hook.name)
+            if self.options.live_reload is None and not hook.live_by_default:
+                self._live = None
+                self._due_at(self._check.next_due)
+            siblings = self._asked if self.__class__ is _AmongSiblings else None
+            self._generation = siblings.value if siblings is not None else self._built
             self.hook = hook
-
-    def _check_then_restart(self, environ: WSGIEnvironment) -> None:
-        """Check for changes after a response, and restart on one. Never raises."""
-        changed = self._check.run(then=self._after_change())
-        if changed:
-            self._restart(changed, environ)
-
-    def _restart(self, changed: list[str], environ: WSGIEnvironment) -> None:
-        hook = self.hook
-        assert hook is not None
-        try:
-            if changed:  # (none: a sibling found them, and announced them)
-                announce(changed, hook.name, environ.get("wsgi.errors"))
-                drop_bytecode(changed)
-            hook(changed)
-        except Exception:
-            log.exception("restart hook %s failed; this process keeps running", hook.name)
 
     def reload_required(self, resource: str) -> bool:
         """mod_wsgi's request replay: check before the request, not after the response.

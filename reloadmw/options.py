@@ -22,6 +22,7 @@ from typing import Any
 from . import hooks
 from .converters import (
     absolute,
+    asautobool,
     asbool,
     aschoice,
     ashook,
@@ -148,6 +149,22 @@ class Options:
         serve_default="inotify" if sys.platform == "linux" else "stat",
     )  # fmt: skip
 
+    live_reload: bool | None = option(
+        None, asautobool, "bool, or ``None`` (auto)",
+        "Put a small script in HTML pages that reloads the page in the browser once the new "
+        "code answers (a stylesheet of ``live_files`` is swapped in place), and answer it "
+        "under ``/__reloadmw__/``. ``None``, the default: on under ``reloadmw serve``, off "
+        "elsewhere. See :doc:`live-reload`.",
+        flag="--live-reload", example="live_reload = on",
+    )  # fmt: skip
+    live_files: tuple[str, ...] = option(
+        (), aslist, "list of paths or globs",
+        "Files that need no restart (stylesheets, scripts, templates read on each request): "
+        "with ``live_reload``, a change reloads the open pages, or swaps a changed stylesheet "
+        "in place, and the process keeps running. Relative paths as for ``extra_files``.",
+        flag="--live-file", example="live_files = static/**/*.css templates/**/*.html",
+    )  # fmt: skip
+
     @classmethod
     def build(cls, values: Mapping[str, Any], *, base: str | None = None) -> Options:
         """Options from ``values`` (Python values or ini strings); relative paths against ``base``.
@@ -163,6 +180,7 @@ class Options:
         return dataclasses.replace(
             options,
             extra_files=absolute(options.extra_files, base or os.getcwd()),
+            live_files=absolute(options.live_files, base or os.getcwd()),
             enabled=options.enabled and not disabled_by_environment(),
         )
 

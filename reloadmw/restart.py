@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from .places import places
 from .watch import forget_bytecode
 
 log = logging.getLogger("reloadmw")
@@ -42,6 +43,15 @@ class AfterClose:
                 close()
         finally:
             self._after()
+
+
+def watching(pid: int, paths: list[str], interval: float) -> None:
+    """Say at INFO, once, what this process watches and how often."""
+    log.info(
+        "pid %d restarts when its code changes (%s, checked on requests %s); this is "
+        "meant for development, not production",
+        pid, places(paths), f"{interval:g}s apart at least" if interval else "every time",
+    )  # fmt: skip
 
 
 def announce(changed: list[str], via: str, stream: Any) -> None:

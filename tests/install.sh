@@ -23,6 +23,8 @@ command -v gcc >/dev/null || missing+=(gcc)
 command -v apache2 >/dev/null || missing+=(apache2-bin)
 [ -e /usr/lib/apache2/modules/mod_wsgi.so ] || missing+=(libapache2-mod-wsgi-py3)
 command -v dot >/dev/null || missing+=(graphviz)  # the docs' diagram
+# chromium: the live-reload tests drive Debian's headless browser (through playwright).
+command -v chromium >/dev/null || missing+=(chromium)
 # mod_wsgi-express is built by the tests with Debian's own python3: apxs and the headers.
 command -v apxs >/dev/null || missing+=(apache2-dev)
 [ -x /usr/bin/python3 ] && dpkg -s python3-dev >/dev/null 2>&1 || missing+=(python3-dev)

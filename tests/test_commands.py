@@ -51,6 +51,7 @@ PRINTED_AND_RUN = {
     "reloadmw serve docs/examples/flask_app.py": "test_flask",
     "reloadmw serve config:docs/examples/pyramid.ini": "test_pyramid",
     "PYTHONPATH=docs/examples/djangosite reloadmw serve": "test_django",
+    "reloadmw serve docs/examples/live_site.py": "test_live_reload",
 }  # fmt: skip
 
 
@@ -366,3 +367,24 @@ def test_django(server_factory, project):
     template = project / site / "templates" / "page.html"
     support.write(template, template.read_text().replace("Served by", "Sent by"))
     support.wait_for(lambda: "Sent by process" in support.get(PORT).text, 15, what="the template")
+
+
+@pytest.mark.server
+def test_live_reload(server_factory, project):
+    """In a browser: the stylesheet's edit restyles the page in place, the code's reloads it."""
+    from tests.support import browser
+
+    shell(server_factory, project, printed("reloadmw serve docs/examples/live_site.py"))
+    color = "getComputedStyle(document.querySelector('h1')).color"
+    with browser.browser() as launched:
+        tab = browser.open_tab(launched, f"http://127.0.0.1:{PORT}/")
+        assert tab.page.evaluate(color) == "rgb(30, 90, 160)"
+        tab.page.evaluate("window.marker = 'kept'")
+        css = project / "docs/examples/static/site.css"
+        support.write(css, css.read_text().replace("rgb(30, 90, 160)", "rgb(190, 40, 40)"))
+        tab.page.wait_for_function(f"{color} === 'rgb(190, 40, 40)'", timeout=10_000)
+        assert tab.page.evaluate("window.marker") == "kept"
+        site = project / "docs/examples/live_site.py"
+        support.write(site, site.read_text().replace('"Live reload"', '"Live reload, edited"'))
+        tab.wait_for_text("h1", "Live reload, edited", timeout=15)
+        assert tab.page.evaluate("window.marker") is None

@@ -59,6 +59,8 @@ EXERCISED = {
     "djangosite/mysite/wsgi.py": "test_commands.py::test_django",
     "wsgi_logging.py": "test_logging_example",
     "apache-venv.conf": "test_apache_venv_example",
+    "live_site.py": "test_commands.py::test_live_reload",
+    "static/site.css": "test_commands.py::test_live_reload",
 }
 
 

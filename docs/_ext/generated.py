@@ -124,7 +124,7 @@ def serve_flags() -> str:
         for each, declaration in declarations(cls):
             if declaration.flag is None:
                 continue
-            if isinstance(each.default, bool):
+            if isinstance(each.default, bool) or declaration.kind.startswith("bool"):
                 flag = f"``{declaration.flag}`` / ``--no-{declaration.flag[2:]}``"
             else:
                 flag = f"``{declaration.flag}``"

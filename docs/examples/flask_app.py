@@ -4,7 +4,7 @@ import os
 
 from flask import Flask
 
-MESSAGE = "Hello from Flask! Edit MESSAGE in docs/examples/flask_app.py, then reload this page."
+MESSAGE = "Hello from Flask! Edit MESSAGE in docs/examples/flask_app.py and save: watch this page."
 
 
 def create_app():

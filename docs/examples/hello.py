@@ -1,13 +1,14 @@
-"""The example app: edit MESSAGE below, reload the page, and see the change.
+"""The example app: edit MESSAGE below, save, and the page in your browser shows the change.
 
 Serve it with the README's first command, ``reloadmw serve docs/examples/hello.py``,
 on http://127.0.0.1:8000/. It is a plain WSGI application: ``reloadmw serve``
-wraps it in ReloadMiddleware and starts it afresh when the code changes.
+wraps it in ReloadMiddleware, starts it afresh when the code changes, and the page
+reloads itself once the new code answers (live reload).
 """
 
 import os
 
-MESSAGE = "Hello from reloadmw! Edit MESSAGE in docs/examples/hello.py, then reload this page."
+MESSAGE = "Hello from reloadmw! Edit MESSAGE in docs/examples/hello.py and save: watch this page."
 
 
 def application(environ, start_response):

@@ -65,6 +65,9 @@ class Hook:
     #: interpreter's answer has been sent.
     restart_after_answer = False
 
+    #: True for ``reloadmw serve``'s own hook: there ``live_reload=None`` means on.
+    live_by_default = False
+
     def ask(self, changed: Sequence[str]) -> None:
         """Record, for the sibling workers, that this process will ask for a restart."""
 

@@ -104,6 +104,7 @@ class HandOver(Hook):
 
     name = "reloadmw serve"
     answers_held_requests = True
+    live_by_default = True
 
     def __init__(self, process: ServerProcess) -> None:
         self._process = process

@@ -2,7 +2,7 @@ import os
 
 from django.shortcuts import render
 
-MESSAGE = "Hello from Django! Edit MESSAGE in mysite/views.py, then reload this page."
+MESSAGE = "Hello from Django! Edit MESSAGE in mysite/views.py and save: watch this page."
 
 
 def index(request):

@@ -1,0 +1,200 @@
+"""Live reload: an open page reloads itself once the new code answers. No thread.
+
+With ``live_reload``, every page gets one tag (``reloadmw.inject``) that loads
+``live.js`` from ``PREFIX``. The tag carries what the page was built from: the
+*generation* of the code that answered it, the *version* of the ``live_files``
+then (the newest mtime among them), and, on a diagnostic page, a *broken* key.
+About once a second while the tab is visible (every 10 s while it is hidden)
+the script asks ``PREFIX + "poll"`` with them. That request is an ordinary one:
+it drives the rate-limited check, and a change that it finds restarts the
+process as any request's would. The answer (JSON, no path or file name in it)
+says what to do:
+
+- ``reload``: newer code answers now (a process of a later generation, or the
+  fresh answers that follow a change), the page's diagnostic is outdated, or a
+  live file that is not a stylesheet changed;
+- ``css`` with a new ``version``: only stylesheets changed; the page swaps its
+  own stylesheets in place;
+- ``wait``: a change was found and the new code cannot answer yet: ask again
+  in 200 ms;
+- nothing: ask again later.
+
+A generation is comparable within one server only. Where sibling workers share
+a reload stamp (gunicorn, uWSGI), it is the stamp's last ask, the same for every
+worker built after it; elsewhere it is the time the process built the
+middleware (one process answers at a time).
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import hashlib
+import html
+import importlib.resources
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from . import csp, inject
+from .watch.patterns import compile_excludes
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("reloadmw")
+
+#: Every request under this path is reloadmw's, while live reload is on.
+PREFIX = "/__reloadmw__/"
+#: The live files are looked at no more often than this (seconds), whoever asks.
+LOOK_EVERY = 0.2
+STYLESHEETS = (".css",)
+
+
+@dataclass(frozen=True)
+class Now:
+    """What a process can say of the code that answers its requests now."""
+
+    generation: int
+    restarting: bool = False  # a change was found, and the new code cannot answer yet
+    broken: str = ""  # the key of the diagnostic it serves, if it serves one
+
+
+def broken_key(details: str) -> str:
+    """A short key for a diagnostic, which says nothing of its text."""
+    return hashlib.sha256(details.encode(errors="replace")).hexdigest()[:16]
+
+
+class LiveFiles:
+    """The ``live_files``: their mtimes, looked at when asked, ``LOOK_EVERY`` apart at most."""
+
+    def __init__(self, patterns: Iterable[str], exclude: Iterable[str]) -> None:
+        self._patterns = tuple(patterns)
+        self._excluded = compile_excludes(exclude)
+        self.mtimes: dict[str, int] = {}
+        self._looked = -LOOK_EVERY
+        self.look()
+
+    @property
+    def version(self) -> int:
+        return max(self.mtimes.values(), default=0)
+
+    def look(self) -> None:
+        if not self._patterns or time.monotonic() - self._looked < LOOK_EVERY:
+            return
+        self._looked = time.monotonic()
+        mtimes = {}
+        for pattern in self._patterns:
+            paths = glob.glob(pattern, recursive=True) if glob.has_magic(pattern) else [pattern]
+            for path in paths:
+                if self._excluded is not None and self._excluded.fullmatch(path):
+                    continue
+                try:
+                    mtimes[path] = os.stat(path).st_mtime_ns
+                except OSError:
+                    continue
+        self.mtimes = mtimes
+
+    def newer(self, version: int) -> list[str]:
+        """The live files written after ``version``."""
+        return [path for path, mtime in self.mtimes.items() if mtime > version]
+
+
+def decide(
+    generation: int, version: int, broken: str, now: Now, files: LiveFiles
+) -> dict[str, object]:
+    """The answer to a page built from ``generation``, ``version`` and ``broken``."""
+    if now.broken:
+        return {"reload": now.broken != broken}
+    if now.restarting:
+        return {"wait": True}
+    if broken or now.generation > generation:
+        return {"reload": True}
+    newer = files.newer(version)
+    if not newer:
+        return {}
+    if all(path.endswith(STYLESHEETS) for path in newer):
+        return {"css": True, "version": str(files.version)}
+    return {"reload": True}
+
+
+@functools.cache
+def _script() -> bytes:
+    return importlib.resources.files(__package__).joinpath("live.js").read_bytes()
+
+
+def _origin(environ: WSGIEnvironment) -> str:
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    return f"{scheme}://{host.lower()}"
+
+
+class Live:
+    """One middleware's live reload: the tag in its pages, and the answers under ``PREFIX``."""
+
+    def __init__(self, live_files: Iterable[str], exclude: Iterable[str]) -> None:
+        self.files = LiveFiles(live_files, exclude)
+
+    @staticmethod
+    def asks(environ: WSGIEnvironment) -> bool:
+        """Whether the request is the script's (or for anything else under ``PREFIX``)."""
+        return str(environ.get("PATH_INFO", "")).startswith(PREFIX)
+
+    def pages(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        app: WSGIApplication,
+        now: Callable[[], Now],
+    ) -> Iterable[bytes]:
+        """``app``'s response, with the tag where it is a page; ``now()`` once it is made."""
+
+        def tag(headers: inject.Headers) -> bytes | None:
+            allowed = csp.permission(headers, _origin(environ))
+            if not allowed.allowed:
+                log.debug("no live-reload tag in %s: %s", environ.get("PATH_INFO"), allowed.why)
+                return None
+            self.files.look()
+            src = f"{environ.get('SCRIPT_NAME', '')}{PREFIX}live.js"
+            said = now()
+            built = f"{said.generation}.{self.files.version}.{said.broken}"
+            nonce = f' nonce="{html.escape(allowed.nonce)}"' if allowed.nonce else ""
+            return (
+                f'<script src="{html.escape(src)}" data-reloadmw="{built}"{nonce} defer></script>'
+            ).encode()
+
+        return inject.add_tag(environ, start_response, app, tag)
+
+    def answer(
+        self, environ: WSGIEnvironment, start_response: StartResponse, now: Now
+    ) -> Iterable[bytes]:
+        """The script, or its poll's answer; 404 for anything else under ``PREFIX``."""
+        name = str(environ.get("PATH_INFO", ""))[len(PREFIX) :]
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return _send(start_response, "405 Method Not Allowed", "text/plain", b"GET only\n")
+        if name == "live.js":
+            return _send(start_response, "200 OK", "text/javascript", _script())
+        if name != "poll":
+            return _send(start_response, "404 Not Found", "text/plain", b"Not Found\n")
+        query = parse_qs(str(environ.get("QUERY_STRING", "")))
+        try:
+            generation = int(query.get("g", ["0"])[0])
+            version = int(query.get("v", ["0"])[0])
+        except ValueError:
+            return _send(start_response, "400 Bad Request", "text/plain", b"bad poll\n")
+        self.files.look()
+        said = decide(generation, version, query.get("b", [""])[0], now, self.files)
+        return _send(start_response, "200 OK", "application/json", json.dumps(said).encode())
+
+
+def _send(start_response: StartResponse, status: str, kind: str, body: bytes) -> list[bytes]:
+    start_response(status, [
+        ("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(len(body))),
+        ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+    ])  # fmt: skip
+    return [body]
