@@ -24,13 +24,15 @@ WINGS = {
 #: The path of a request, then of a restart, as (from, to, label).
 REQUEST_PATH = [
     ("request", "middleware", "1 due?"),
-    ("middleware", "check", "2 run, after close()"),
-    ("check", "watch.watcher", "3 check"),
-    ("watch.watcher", "watch.stat", "4 stat"),
-    ("watch.watcher", "watch.inotify", "4 or events"),
-    ("check", "syntax", "5 compiles?"),
-    ("middleware", "restart", "6 a change: announce"),
-    ("middleware", "hooks.choose", "7 its hook"),
+    ("middleware", "routes", "2 due: route"),
+    ("routes", "check", "3 run, after close()"),
+    ("check", "watch.watcher", "4 check"),
+    ("watch.watcher", "watch.stat", "5 stat"),
+    ("watch.watcher", "watch.inotify", "5 or events"),
+    ("check", "syntax", "6 compiles?"),
+    ("routes", "restart", "7 a change: announce"),
+    ("middleware", "hooks.choose", "its hook, once"),
+    ("routes", "live", "live reload: pages, polls"),
 ]
 RESTART_PATH = [
     ("hooks.choose", "hooks.mod_wsgi", "mod_wsgi"),

@@ -144,11 +144,15 @@ def watch_page(page: Any) -> Watch:
         if navigation(response.request) and response.status >= 400:
             watch.bad.append((time.monotonic(), f"a load answered {response.status}"))
 
+    def on_console(message: Any) -> None:
+        where = message.location.get("url") or "no url"
+        watch.console.append(f"{message.type}: {message.text} ({where})")
+
     page.on("request", on_request)
     page.on("requestfailed", on_failed)
     page.on("response", on_response)
     page.on("load", lambda _: watch.loads.append(time.monotonic()))
-    page.on("console", lambda message: watch.console.append(f"{message.type}: {message.text}"))
+    page.on("console", on_console)
     page.on("pageerror", lambda error: watch.console.append(f"pageerror: {error}"))
     page.expose_function("benchShown", watch.shown)
     page.add_init_script(RECORD)
@@ -184,9 +188,9 @@ def measure(browser: Any, tool: str, edits: int) -> dict[str, object]:
                 page.goto(url)
         page.wait_for_timeout(2 * IDLE * 1000)  # a late second reload would show here
         ends = [*saves[1:], time.monotonic()]
-        loads = [sum(a <= t < b for t in watch.loads) for a, b in zip(saves, ends)]
+        loads = [sum(a <= t < b for t in watch.loads) for a, b in zip(saves, ends, strict=True)]
         began = [next((t - a for t in watch.navigations if a <= t < b), None)
-                 for a, b in zip(saves, ends)]  # fmt: skip
+                 for a, b in zip(saves, ends, strict=True)]  # fmt: skip
         log.flush()
         restarts = len(re.findall(RESTARTED[tool], (root.parent / "server.log").read_text()))
         done = [s for s in seconds if s is not None]
@@ -237,8 +241,9 @@ def report(result: dict[str, object]) -> list[str]:
             f"{sec(row['began']):>12} {loads:>15} {len(row['bad']):>9} {row['restarts']:>8} "
             f"{len(row['console_errors']):>14}"
         )
-        lines += [f"  {row['tool']}: {why}" for why in dict.fromkeys(row["bad"])]
-        lines += [f"  {row['tool']} console: {c}" for c in dict.fromkeys(row["console"])]
+        lines.append(f"  each edit: {' '.join(sec(s) for s in row['seconds'])}")
+        lines += [f"  {why}" for why in dict.fromkeys(row["bad"])]
+        lines += [f"  console: {c}" for c in dict.fromkeys(row["console"])]
     ratio = result["ratio"]
     lines.append(
         f"reloadmw / django-browser-reload, medians: {ratio:.2f}"

@@ -7,12 +7,14 @@ the page: what the browser shows afterwards is what a developer would see.
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import time
 
 import pytest
 
 from tests import support
+from tests.servers.test_uwsgi import uwsgi_binary
 from tests.support import browser
 
 pytestmark = pytest.mark.server
@@ -34,10 +36,17 @@ def live_site(workdir, server_factory):
             argv = [sys.executable, "-m", "reloadmw", "serve", "live_page.py", "--port", str(port),
                     "--live-file", "static/*.css", "--live-file", "note.html"]  # fmt: skip
             env = {}
-        else:
+        elif kind == "gunicorn":
             argv = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
                     f"127.0.0.1:{port}", "live_page:application"]  # fmt: skip
             env = {"LIVE_WRAP": "1", "XDG_RUNTIME_DIR": str(workdir)}
+        else:
+            argv = [uwsgi_binary(), "--http-socket", f"127.0.0.1:{port}", "--master",
+                    "--processes", "2", "--lazy-apps", "--wsgi-file", "live_page.py",
+                    "--need-app"]  # fmt: skip
+            env = {"LIVE_WRAP": "1"}
+            stop = {"stop_signal": signal.SIGINT}
+            return server_factory(argv, port=port, cwd=workdir, env=env, **stop), files
         return server_factory(argv, port=port, cwd=workdir, env=env), files
 
     return start
@@ -77,14 +86,15 @@ def test_under_serve_the_page_shows_an_edit_by_itself_keeping_its_scroll(live_si
         assert quiet(tab) == []
 
 
-def test_under_gunicorn_the_page_shows_an_edit_by_itself_once(live_site):
-    server, files = live_site("gunicorn")
+@pytest.mark.parametrize("kind", ["gunicorn", "uwsgi"])
+def test_under_gunicorn_and_uwsgi_the_page_shows_an_edit_by_itself_once(live_site, kind):
+    server, files = live_site(kind)
     with browser.browser() as launched:
         tab = browser.open_tab(launched, f"http://127.0.0.1:{server.port}/")
         time.sleep(1.5)
         support.write(files["words"], f'TEXT = "{NEW_TEXT}"\n')
         took = tab.wait_for_text("#text", NEW_TEXT, timeout=20)
-        print(f"\ngunicorn, 2 workers: save -> page shows the edit in {took:.2f}s")
+        print(f"\n{kind}, 2 workers: save -> page shows the edit in {took:.2f}s")
         # interval 0.25 s; the new code's first answer comes from a fresh interpreter
         assert took <= 0.25 + 1 + 3
         time.sleep(3)  # every old worker replaced: the page stays as it is
