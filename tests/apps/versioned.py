@@ -6,7 +6,7 @@ that says how to wrap it. Every response names the pid that served it and the
 version it ran, in headers and body. ``/big`` answers 4 MB of known bytes, so a
 truncated response shows, and ``/huge`` 64 MB; ``/slow?seconds=N`` stays in
 flight for N seconds; ``/echo`` answers the method, the length and the SHA-256
-of the body it received.
+of the body it received; ``/page`` is an HTML page (for live reload).
 """
 
 import json
@@ -49,6 +49,11 @@ def inner(environ, start_response):
             left -= len(chunk)
         body = f"{environ['REQUEST_METHOD']} {size} {digest.hexdigest()}\n".encode()
         start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+    if path == "/page":  # HTML, for live reload
+        body = f"<!doctype html><body><p>version {version.VERSION}</p></body>".encode()
+        start_response("200 OK", [*headers, ("Content-Type", "text/html"),
+                                  ("Content-Length", str(len(body)))])  # fmt: skip
         return [body]
     if path == "/slow":
         query = parse_qs(environ.get("QUERY_STRING", ""))

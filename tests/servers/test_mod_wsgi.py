@@ -3,6 +3,8 @@ several daemon processes, embedded mode, and a PasteDeploy pipeline."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 import pytest
@@ -158,3 +160,20 @@ def test_under_load_nothing_is_lost(workdir, apache):
     print(f"\nmod_wsgi daemon mode under load: {report}")
     assert report.failures == 0, server.log()
     assert report.edits == 20
+
+
+def test_live_reload_the_poll_that_finds_a_change_is_replayed_and_says_reload(workdir, apache):
+    version = support.install_versioned_app(
+        workdir, "app.wsgi", {"interval": INTERVAL, "live_reload": True}
+    )
+    server = apache()
+    page = support.get(server.port, "/page")
+    generation, live = re.search(r'data-reloadmw="(\d+)\.(\d+)\.', page.text).groups()
+    poll = f"/__reloadmw__/poll?g={generation}&v={live}&b="
+    time.sleep(INTERVAL + 0.1)
+    assert json.loads(support.get(server.port, poll).body) == {}
+    support.write(version, "VERSION = 2\n")
+    time.sleep(INTERVAL + 0.1)
+    assert json.loads(support.get(server.port, poll).body) == {"reload": True}
+    assert "version 2" in support.get(server.port, "/page").text
+    assert server.log().count("via mod_wsgi reload_required") == 1
