@@ -47,8 +47,9 @@ def _policies(headers: Iterable[tuple[str, str]]) -> list[dict[str, list[str]]]:
     return found
 
 
-def _allows_origin(sources: list[str], origin: str, *, strict_dynamic: bool = False) -> bool:
-    """Whether a source list allows a URL of ``origin`` (``http://host:port``) by place."""
+def _allows(sources: list[str], origin: str, path: str, *, strict_dynamic: bool = False) -> bool:
+    """Whether a source list allows the URL ``origin`` + ``path`` by place (a source with a
+    path allows what is under it when it ends with ``/``, else that path alone)."""
     scheme, _, rest = origin.partition("://")
     host, _, port = rest.partition(":")
     default_port = "443" if scheme == "https" else "80"
@@ -70,7 +71,10 @@ def _allows_origin(sources: list[str], origin: str, *, strict_dynamic: bool = Fa
         host_ok = wanted_host == host or (
             wanted_host.startswith("*.") and host.endswith(wanted_host[1:])
         )
-        if parts.scheme == scheme and host_ok and wanted_port in (port, "*"):
+        path_ok = not parts.path or (
+            path.startswith(parts.path) if parts.path.endswith("/") else path == parts.path
+        )
+        if parts.scheme == scheme and host_ok and wanted_port in (port, "*") and path_ok:
             return True
     return False
 
@@ -82,21 +86,22 @@ def _nonce(sources: list[str]) -> str | None:
     return None
 
 
-def permission(headers: Iterable[tuple[str, str]], origin: str) -> Permission:
-    """What the policies among ``headers`` let the tag do on a page of ``origin``."""
+def permission(headers: Iterable[tuple[str, str]], origin: str, prefix: str) -> Permission:
+    """What the policies among ``headers`` let the tag do on a page of ``origin``, for a
+    script at ``prefix + "live.js"`` that asks ``prefix + "poll"``."""
     nonce: str | None = None
     for directives in _policies(headers):
         if "sandbox" in directives:
             return Permission(False, why="its policy sandboxes the page")
         default = directives.get("default-src")
         connect = directives.get("connect-src", default)
-        if connect is not None and not _allows_origin(connect, origin):
+        if connect is not None and not _allows(connect, origin, f"{prefix}poll"):
             return Permission(False, why="its connect-src does not allow the page's own origin")
         scripts = directives.get("script-src-elem", directives.get("script-src", default))
         if scripts is None:
             continue
         strict = any(s.lower() == "'strict-dynamic'" for s in scripts)
-        if _allows_origin(scripts, origin, strict_dynamic=strict):
+        if _allows(scripts, origin, f"{prefix}live.js", strict_dynamic=strict):
             continue
         found = _nonce(scripts)
         if found is None:

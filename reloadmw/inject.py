@@ -1,20 +1,27 @@
 """One tag added to HTML pages on their way out: the live-reload script's (see ``reloadmw.live``).
 
-A response gets the tag, before its last ``</body>`` (at the end when there is
-none), when a browser shows it as a page: not a HEAD request, not a fetch of a
-fragment (``Sec-Fetch-Dest`` other than ``document``, ``iframe`` or ``frame``),
-a status with a body (not 204, 205, 206 or 304), ``Content-Type: text/html`` in an
-ASCII-compatible charset, no ``Content-Encoding``, not an attachment, a body no
-longer than ``LIMIT`` with none written through ``write()``, and no tag already
-(a page that another process of this server answered). ``Content-Length``, when
-there is one, is corrected. Any other response, and every response when
-something goes wrong here, passes through as the application made it; the
-application's ``close()`` runs when the server closes the response, as before.
+A response gets the tag when a browser shows it as a page: the answer to a GET
+(never to a POST, whose page a reload would send again), not a fetch of a
+fragment (``Sec-Fetch-Dest`` other than ``document``, ``iframe`` or ``frame``), a
+status with a page to show (2xx but 204, 205 and 206; 4xx; 5xx), ``Content-Type:
+text/html`` in an ASCII-compatible charset, no ``Content-Encoding``, not an
+attachment, and no tag already (a page that another process of this server
+answered). A body in memory (a list or a tuple), or one whose ``Content-Length``
+is at most ``LIMIT``, is read whole and gets the tag before its last ``</body>``
+(at its end when that is inside a script or comment, or missing), with
+``Content-Length`` corrected and ``ETag`` and ``Last-Modified`` dropped (the body
+is no longer the one they name). Any other body streams as it comes, and the tag
+follows its last piece. Nothing else changes: every other response passes as
+the application made it, as does a body written through ``write()``. The
+application's ``close()`` runs when the server closes the response, once.
 """
 
 from __future__ import annotations
 
+import codecs
+import itertools
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reloadmw")
 
-#: The largest body that is held back to take the tag; a longer one passes as it is.
+#: The largest body that is held back, whole, to take the tag inside it.
 LIMIT = 4 * 1024 * 1024
 #: In every tag: a body that has it already gets no second one.
 MARK = b"data-reloadmw="
@@ -33,18 +40,29 @@ Headers = list[tuple[str, str]]
 MakeTag = Callable[[Headers], bytes | None]
 
 _PAGES = ("document", "iframe", "frame")
-_NO_BODY = (204, 205, 206, 304)
+_NO_PAGE = (204, 205, 206)
+_STALE = ("etag", "last-modified", "content-md5", "digest")
+_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+#: Where a tag would be read as text: an open script, comment, style or the like.
+_OPENERS = re.compile(rb"<(script|style|textarea|template|title)\b|<!--", re.I)
 
 
 def wanted(environ: WSGIEnvironment) -> bool:
     """Whether the request is one for a page that a browser shows."""
-    return environ.get("REQUEST_METHOD") != "HEAD" and (
+    return environ.get("REQUEST_METHOD") == "GET" and (
         environ.get("HTTP_SEC_FETCH_DEST", "document") in _PAGES
     )
 
 
 def _header(headers: Headers, name: str) -> str:
     return next((value for key, value in headers if key.lower() == name), "")
+
+
+def _ascii_compatible(charset: str) -> bool:
+    try:
+        return b"</body>".decode(codecs.lookup(charset or "utf-8").name) == "</body>"
+    except (LookupError, UnicodeDecodeError):
+        return False
 
 
 def is_page(status: str, headers: Headers) -> bool:
@@ -54,28 +72,36 @@ def is_page(status: str, headers: Headers) -> bool:
     except ValueError:
         return False
     media, _, parameters = _header(headers, "content-type").partition(";")
-    charset = parameters.lower().replace(" ", "").partition("charset=")[2].strip("\"'")
+    charset = parameters.lower().replace(" ", "").partition("charset=")[2]
     return (
-        code >= 200
-        and code not in _NO_BODY
+        ((200 <= code < 300 and code not in _NO_PAGE) or 400 <= code < 600)
         and media.strip().lower() == "text/html"
-        and not charset.startswith(("utf-16", "utf-32", "ucs"))
+        and _ascii_compatible(charset.split(";")[0].strip("\"'"))
         and _header(headers, "content-encoding").strip().lower() in ("", "identity")
         and not _header(headers, "content-disposition").strip().lower().startswith("attachment")
     )
 
 
 def insert(body: bytes, tag: bytes) -> bytes:
-    """``body`` with ``tag`` before its last ``</body>``, or at its end."""
-    at = body.lower().rfind(b"</body")
-    return body + tag if at < 0 else body[:at] + tag + body[at:]
+    """``body`` with ``tag`` before its last ``</body>``, or at its end when there is none, or
+    when that one is inside a script, a comment or the like."""
+    lowered = body.lower()
+    at = lowered.rfind(b"</body")
+    if at < 0:
+        return body + tag
+    for opened in _OPENERS.finditer(lowered, 0, at):
+        closer = b"-->" if opened.group(0) == b"<!--" else b"</" + opened.group(1).lower()
+        if lowered.find(closer, opened.end(), at) < 0:
+            return body + tag  # unclosed before it: that </body> is text
+    return body[:at] + tag + body[at:]
 
 
 class _Held:
     """The application's ``start_response``, held back while the body may take the tag."""
 
-    def __init__(self, start_response: StartResponse) -> None:
+    def __init__(self, start_response: StartResponse, pieces: list[bytes]) -> None:
         self._start_response = start_response
+        self._pieces = pieces  # read and not yet handed on
         self.status = ""
         self.headers: Headers = []
         self.sent = False  # the server's start_response was called
@@ -91,34 +117,68 @@ class _Held:
         return self.write
 
     def write(self, data: bytes) -> None:
-        """The application writes: its headers and what it writes go out as they are."""
+        """The application writes: its headers, what was read and what it writes go out."""
+        pending = self._pieces
         self.send(self.headers)
         assert self._write is not None
+        while pending:  # (in place: they are no longer the body's)
+            self._write(pending.pop(0))
         self._write(data)
 
     def send(self, headers: Headers) -> None:
+        """Call the server's start_response; the pieces read so far are the body's."""
         if not self.sent:
             self.sent = True
+            self._pieces = []
             self._write = self._start_response(self.status, headers)
 
 
 class _Body:
-    """What was read of the application's body, then the rest; ``close()`` closes it."""
+    """The body to send: pieces, then the rest of the application's, then ``after`` unless a
+    piece had a tag; an error met while reading is raised when the server reads. ``close()``
+    closes the application's."""
 
-    def __init__(self, pieces: list[bytes], rest: Iterator[bytes] | None, result: Any) -> None:
-        self._pieces = pieces
-        self._rest = rest
-        self._result = result
+    def __init__(
+        self,
+        pieces: list[bytes],
+        result: Any,
+        rest: Iterator[bytes] | None = None,
+        after: bytes | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        self._pieces, self._result, self._rest = pieces, result, rest
+        self._after, self._error = after, error
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._pieces
-        if self._rest is not None:
-            yield from self._rest
+        if self._error is not None:
+            raise self._error
+        tail, tagged = b"", False
+        for piece in itertools.chain(self._pieces, self._rest or ()):
+            tagged = tagged or MARK in piece or MARK in tail + piece[: len(MARK)]
+            tail = piece[-len(MARK) :]
+            yield piece
+        if self._after is not None and not tagged:
+            yield self._after
 
     def close(self) -> None:
         close = getattr(self._result, "close", None)
         if close is not None:
             close()
+
+
+def _length(headers: Headers) -> int | None:
+    try:
+        return int(_header(headers, "content-length"))
+    except ValueError:
+        return None
+
+
+def _made(tag: MakeTag, headers: Headers) -> bytes | None:
+    try:
+        return tag(headers)
+    except Exception:
+        log.exception("could not make the live-reload tag; the page goes out as it is")
+        return None
 
 
 def add_tag(
@@ -127,39 +187,35 @@ def add_tag(
     """``app``'s response, with the tag that ``tag`` makes where it is a page (see above)."""
     if not wanted(environ):
         return app(environ, start_response)
-    held = _Held(start_response)
+    pieces: list[bytes] = []
+    held = _Held(start_response, pieces)
     result = app(environ, held.start_response)
     if held.sent:
         return result  # not a page, or written: untouched
-    pieces: list[bytes] = []
-    size, whole = 0, True
-    iterator = iter(result)
     try:
+        iterator = iter(result)
+        if not held.status:  # a generator: its first piece starts the response
+            pieces.extend(itertools.islice(iterator, 1))
+        if held.sent or not held.status:  # not a page, written, or never started
+            return _Body(pieces, result, iterator)
+        made, length = _made(tag, held.headers), _length(held.headers)
+        if made is None or (length or 0) > LIMIT:
+            held.send(held.headers)
+            return _Body(pieces, result, iterator)
+        headers = [(name, value) for name, value in held.headers if name.lower() not in _STALE]
+        if length is None and not isinstance(result, (list, tuple)):
+            held.send(headers)  # a stream: it goes as it comes, and the tag after it
+            return _Body(pieces, result, iterator, after=made)
         for piece in iterator:
             pieces.append(piece)
-            size += len(piece)
-            if held.sent or size > LIMIT:  # not a page after all (a late start_response)
-                whole = False
-                break
-    except BaseException:
-        _Body([], None, result).close()
-        raise
-    if held.sent or not held.status:
-        return _Body(pieces, iterator, result)  # (no start_response: the server says so)
-    if not whole:
-        held.send(held.headers)
-        return _Body(pieces, iterator, result)
-    body, headers = b"".join(pieces), held.headers
-    try:
-        made = tag(headers) if MARK not in body else None
-        if made is not None:
-            body = insert(body, made)
-            headers = [
-                (name, str(len(body)) if name.lower() == "content-length" else value)
-                for name, value in headers
-            ]
-    except Exception:
-        log.exception("could not add the live-reload tag; the page goes out as it is")
-        body, headers = b"".join(pieces), held.headers
-    held.send(headers)
-    return _Body([body], None, result)
+            if held.sent:  # written
+                return _Body(pieces, result, iterator)
+        body = b"".join(pieces)
+        if body.startswith(_BOMS) or MARK in body:  # UTF-16 after all; tagged already
+            held.send(held.headers)
+            return _Body([body], result)
+        body = insert(body, made)
+    except BaseException as error:  # the application's: the server meets it as it reads
+        return _Body([], result, error=error)
+    held.send([(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers])
+    return _Body([body], result)

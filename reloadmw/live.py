@@ -22,11 +22,15 @@ says what to do:
 A generation is comparable within one server only. Where sibling workers share
 a reload stamp (gunicorn, uWSGI), it is the stamp's last ask, the same for every
 worker built after it; elsewhere it is the time the process built the
-middleware (one process answers at a time).
+middleware. Where several processes answer with no shared stamp (mod_wsgi
+daemon mode with ``processes`` above 1), a page may reload once more after they
+start: the script remembers the newest generation it reloaded for (in the tab's
+``sessionStorage``) and never reloads twice for one.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import glob
 import hashlib
@@ -39,7 +43,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from . import csp, inject
 from .watch.patterns import compile_excludes
@@ -63,6 +67,15 @@ class Now:
     generation: int
     restarting: bool = False  # a change was found, and the new code cannot answer yet
     broken: str = ""  # the key of the diagnostic it serves, if it serves one
+
+
+def generation(stamp: ctypes.c_int64 | None, built: int) -> int:
+    """This process's generation: the siblings' shared stamp (the last ask, which every
+    worker built after it shares), or when it was built (also when the stamp is newer than
+    that: a later ask replaces this worker)."""
+    if stamp is None or stamp.value > built:
+        return built
+    return stamp.value
 
 
 def broken_key(details: str) -> str:
@@ -113,8 +126,10 @@ def decide(
         return {"reload": now.broken != broken}
     if now.restarting:
         return {"wait": True}
-    if broken or now.generation > generation:
-        return {"reload": True}
+    if now.generation > generation:  # (the fix of a diagnostic's error restarts too)
+        return {"reload": True, "generation": str(now.generation)}
+    if broken:
+        return {}
     newer = files.newer(version)
     if not newer:
         return {}
@@ -155,17 +170,18 @@ class Live:
         """``app``'s response, with the tag where it is a page; ``now()`` once it is made."""
 
         def tag(headers: inject.Headers) -> bytes | None:
-            allowed = csp.permission(headers, _origin(environ))
+            src = f"{quote(str(environ.get('SCRIPT_NAME', '')))}{PREFIX}"
+            allowed = csp.permission(headers, _origin(environ), src)
             if not allowed.allowed:
                 log.debug("no live-reload tag in %s: %s", environ.get("PATH_INFO"), allowed.why)
                 return None
             self.files.look()
-            src = f"{environ.get('SCRIPT_NAME', '')}{PREFIX}live.js"
             said = now()
             built = f"{said.generation}.{self.files.version}.{said.broken}"
             nonce = f' nonce="{html.escape(allowed.nonce)}"' if allowed.nonce else ""
             return (
-                f'<script src="{html.escape(src)}" data-reloadmw="{built}"{nonce} defer></script>'
+                f'<script src="{html.escape(src)}live.js" data-reloadmw="{built}"{nonce} defer>'
+                "</script>"
             ).encode()
 
         return inject.add_tag(environ, start_response, app, tag)

@@ -81,6 +81,7 @@ class ReloadMiddleware(Routes):
         self._live = live.Live(o.live_files, o.exclude) if live_on else None
         self._generation = 0  # of the code, for the live-reload script (see reloadmw.live)
         self._restarting = False  # a restart was asked for (no fresh answer meanwhile)
+        self._stamp: ctypes.c_int64 | None = None  # the siblings' shared stamp, for live reload
         #: Before this monotonic time no request needs the slow path: the Check's
         #: ``next_due``, which it hands over whenever it changes.
         self._next_due = 0.0
@@ -167,8 +168,10 @@ class ReloadMiddleware(Routes):
             if self.options.live_reload is None and not hook.live_by_default:
                 self._live = None
                 self._due_at(self._check.next_due)
-            siblings = self._asked if self.__class__ is _AmongSiblings else None
-            self._generation = siblings.value if siblings is not None else self._built
+            if self._live is not None:  # the workers of one server share a stamp, if any
+                shared = self._asked if self.__class__ is _AmongSiblings else None
+                self._stamp = shared or (hook.asked() if ready else None)
+                self._generation = live.generation(self._stamp, self._built)
             self.hook = hook
 
     def reload_required(self, resource: str) -> bool:

@@ -44,6 +44,7 @@ class Routes:
     _live: live.Live | None
     _generation: int
     _restarting: bool
+    _stamp: ctypes.c_int64 | None
 
     def _call_app(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -141,8 +142,8 @@ class Routes:
         assert self._live is not None and hook is not None
         if self._asked.value > self._built and self._answer is not None:
             check.hand_over()  # a sibling found a change
-        then = self._after_change()
-        changed = [] if self._replaying else check.run(wait=self._answer is not None, then=then)
+        busy = check.running()  # (never waited for: a poll holds no worker)
+        changed = [] if self._replaying or busy else check.run(then=self._after_change())
         if check.state is State.HANDED_OVER and hook.answers_held_requests:
             if changed:
                 self._restart(changed, environ)
@@ -152,19 +153,20 @@ class Routes:
         elif changed and self._answer is not None:  # asks now, as the request would (gunicorn)
             self._restart(changed, environ)
             changed = []
-        answer = self._live.answer(environ, start_response, self._live_now(changed))
+        answer = self._live.answer(environ, start_response, self._live_now(changed, busy))
         return AfterClose(answer, lambda: self._restart(changed, environ)) if changed else answer
 
-    def _live_now(self, changed: list[str]) -> live.Now:
+    def _live_now(self, changed: list[str], busy: bool = False) -> live.Now:
         """What the live-reload script is told of the code that answers now."""
         check = self._check
         if check.state is State.BROKEN:
-            key = live.broken_key(repr(check.problems) if check.problems else check.failure or "")
-            return live.Now(self._generation, broken=key)
+            shown = sorted(map(str, check.problems)) or [check.failure or ""]
+            return live.Now(self._generation, broken=live.broken_key("\n".join(shown)))
         moved_on = check.state is State.HANDED_OVER or self._asked.value > self._built
         if self._answer is not None and moved_on:  # new code answers from now on
-            return live.Now(max(self._asked.value, self._generation + 1))
-        return live.Now(self._generation, restarting=bool(changed) or self._restarting)
+            stamp = self._stamp  # the new workers' generation (their stamp)
+            return live.Now(stamp.value if stamp is not None else self._generation + 1)
+        return live.Now(self._generation, restarting=bool(changed) or self._restarting or busy)
 
     def _check_then_restart(self, environ: WSGIEnvironment) -> None:
         """Check for changes after a response, and restart on one. Never raises."""
@@ -182,4 +184,5 @@ class Routes:
                 drop_bytecode(changed)
             hook(changed)
         except Exception:
+            self._restarting = False
             log.exception("restart hook %s failed; this process keeps running", hook.name)

@@ -7,6 +7,7 @@ import pytest
 from reloadmw.csp import permission
 
 ORIGIN = "http://127.0.0.1:8000"
+PREFIX = "/__reloadmw__/"
 
 
 def policy(*values: str) -> list[tuple[str, str]]:
@@ -27,16 +28,16 @@ def policy(*values: str) -> list[tuple[str, str]]:
     ],
 )
 def test_policies_that_let_the_script_load_from_the_page_origin(headers):
-    assert permission(headers, ORIGIN).allowed
-    assert permission(headers, ORIGIN).nonce is None
+    assert permission(headers, ORIGIN, PREFIX).allowed
+    assert permission(headers, ORIGIN, PREFIX).nonce is None
 
 
 def test_a_nonce_policy_gives_the_tag_its_nonce():
     headers = policy("script-src 'nonce-AbC+/=' 'strict-dynamic'; connect-src 'self'")
-    assert permission(headers, ORIGIN).nonce == "AbC+/="
+    assert permission(headers, ORIGIN, PREFIX).nonce == "AbC+/="
     # 'strict-dynamic' ignores 'self': the nonce is needed even beside it
     both = policy("script-src 'self' 'nonce-xyz' 'strict-dynamic'")
-    assert permission(both, ORIGIN).nonce == "xyz"
+    assert permission(both, ORIGIN, PREFIX).nonce == "xyz"
 
 
 @pytest.mark.parametrize(
@@ -51,10 +52,19 @@ def test_a_nonce_policy_gives_the_tag_its_nonce():
     ],
 )
 def test_policies_that_keep_the_tag_out_say_why(headers, why):
-    said = permission(headers, ORIGIN)
+    said = permission(headers, ORIGIN, PREFIX)
     assert not said.allowed
     assert why in said.why
 
 
 def test_several_policies_in_one_header_all_count():
-    assert not permission(policy("script-src 'self', script-src 'none'"), ORIGIN).allowed
+    assert not permission(policy("script-src 'self', script-src 'none'"), ORIGIN, PREFIX).allowed
+
+
+def test_a_source_with_a_path_allows_what_is_under_it():
+    under = policy("script-src http://127.0.0.1:8000/__reloadmw__/; connect-src 'self'")
+    assert permission(under, ORIGIN, PREFIX).allowed
+    elsewhere = policy("script-src http://127.0.0.1:8000/static/; connect-src 'self'")
+    assert not permission(elsewhere, ORIGIN, PREFIX).allowed
+    exact = policy("script-src 'self'; connect-src http://127.0.0.1:8000/api")
+    assert not permission(exact, ORIGIN, PREFIX).allowed

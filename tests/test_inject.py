@@ -88,15 +88,59 @@ def test_a_body_with_a_tag_already_gets_no_second():
     assert response.body.count(b"data-reloadmw=") == 1
 
 
-def test_a_body_past_the_limit_passes_whole(monkeypatch):
+def test_a_body_longer_than_the_limit_passes_whole(monkeypatch):
     monkeypatch.setattr(inject, "LIMIT", 10)
     pieces = [b"<body>", b"0123456789", b"abc", b"</body>"]
 
     def app(environ, start_response):
-        start_response("200 OK", [("Content-Type", "text/html")])
+        length = ("Content-Length", str(sum(map(len, pieces))))
+        start_response("200 OK", [("Content-Type", "text/html"), length])
         return iter(pieces)
 
-    assert TestApp(tagged(app)).get("/").body == b"".join(pieces)
+    response = TestApp(tagged(app)).get("/")
+    assert response.body == b"".join(pieces)
+
+
+def test_a_stream_goes_as_it_comes_and_the_tag_follows_it():
+    read = []
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html"), ("ETag", '"v1"')])
+        for piece in (b"<body>", b"...", b"</body></html>"):
+            read.append(piece)
+            yield piece
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/"}
+    sent = []
+    result = inject.add_tag(environ, lambda s, h, e=None: sent.append(h), app, lambda h: TAG)
+    assert sent == [[("Content-Type", "text/html")]]  # the ETag named another body
+    iterator = iter(result)
+    assert next(iterator) == b"<body>"
+    assert read == [b"<body>"]  # nothing read ahead: it streams
+    assert b"".join(iterator) == b"...</body></html>" + TAG
+
+
+def test_a_stream_that_has_a_tag_gets_no_second():
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html")])
+        yield b"<body>" + TAG[:20]
+        yield TAG[20:] + b"</body>"
+
+    assert TestApp(tagged(app)).get("/").body.count(b"data-reloadmw=") == 1
+
+
+def test_a_tagged_body_loses_its_etag_and_last_modified():
+    headers = [("ETag", '"abc"'), ("Last-Modified", "Mon, 30 Nov 2026 10:00:00 GMT")]
+    response = TestApp(tagged(html_app(headers=headers))).get("/")
+    assert "ETag" not in response.headers
+    assert "Last-Modified" not in response.headers
+
+
+def test_post_answers_and_redirects_pass():
+    app = TestApp(tagged(html_app()))
+    assert app.post("/").body == PAGE
+    moved = TestApp(tagged(html_app(status="302 Found", headers=[("Location", "/x")])))
+    assert moved.get("/").body == PAGE
 
 
 def test_a_body_written_through_write_passes_as_written():
@@ -105,14 +149,19 @@ def test_a_body_written_through_write_passes_as_written():
         write(b"<body>written")
         return [b"</body>"]
 
+    def generator(environ, start_response):  # writes after a piece was read: order kept
+        write = start_response("200 OK", [("Content-Type", "text/html")])
+        yield b"A"
+        write(b"B")
+        yield b"C"
+
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/"}
-    sent = []
-
-    def start_response(status, headers, exc_info=None):
-        return sent.append
-
-    result = inject.add_tag(environ, start_response, app, lambda h: TAG)
-    assert b"".join(sent) + b"".join(result) == b"<body>written</body>"
+    for application, expected in ((app, b"<body>written</body>"), (generator, b"ABC" + TAG)):
+        wire: list[bytes] = []  # what the server sends, in order
+        send = wire.append
+        result = inject.add_tag(environ, lambda *a, send=send: send, application, lambda h: TAG)
+        wire.extend(result)
+        assert b"".join(wire) == expected
 
 
 def test_an_application_that_starts_its_response_late_is_served():
@@ -121,7 +170,7 @@ def test_an_application_that_starts_its_response_late_is_served():
         yield b"<body>late"
         yield b"</body>"
 
-    assert TestApp(tagged(app)).get("/").body == b"<body>late" + TAG + b"</body>"
+    assert TestApp(tagged(app)).get("/").body == b"<body>late</body>" + TAG
 
     def plain(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -167,7 +216,7 @@ def test_close_runs_once_when_the_server_closes_the_response():
     assert events == ["iterated", "closed"]
 
 
-def test_an_application_error_while_reading_closes_and_propagates():
+def test_an_application_error_while_reading_reaches_the_server_then_close_runs():
     events = []
 
     class Body:
@@ -179,11 +228,15 @@ def test_an_application_error_while_reading_closes_and_propagates():
             events.append("closed")
 
     def app(environ, start_response):
-        start_response("200 OK", [("Content-Type", "text/html")])
+        length = ("Content-Length", "99")
+        start_response("200 OK", [("Content-Type", "text/html"), length])
         return Body()
 
+    result = inject.add_tag({"REQUEST_METHOD": "GET"}, lambda *a: None, app, lambda h: TAG)
+    assert events == []
     with pytest.raises(ValueError, match="the application's own"):
-        inject.add_tag({"REQUEST_METHOD": "GET"}, lambda *a: None, app, lambda h: TAG)
+        list(result)
+    result.close()
     assert events == ["closed"]
 
 
@@ -195,8 +248,26 @@ def test_a_fault_in_making_the_tag_sends_the_page_as_it_was(caplog):
         environ, start_response, html_app(), broken
     )
     assert TestApp(app).get("/").body == PAGE
-    assert "could not add the live-reload tag" in caplog.text
+    assert "could not make the live-reload tag" in caplog.text
 
 
 def test_no_tag_when_the_maker_says_none():
     assert TestApp(tagged(html_app(), tag=None)).get("/").body == PAGE
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"<body><script>var s = '</body>';</script></body>", b"';</script>" + TAG + b"</body>"),
+        (b"<p>no end<script>document.write('</body>')", b"')" + TAG),
+        (b"<p><!-- </body> -->", b"-->" + TAG),
+    ],
+)
+def test_a_body_end_tag_inside_a_script_or_comment_is_text(body, expected):
+    assert inject.insert(body, TAG).endswith(expected)
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf16", "UTF-32LE", "x-unknown"])
+def test_charsets_that_are_not_ascii_compatible_pass(charset):
+    assert not inject.is_page("200 OK", [("Content-Type", f"text/html; charset={charset}")])
+    assert inject.is_page("200 OK", [("Content-Type", 'text/html; charset="ISO-8859-1"')])

@@ -19,7 +19,8 @@ PAGE = b"<!doctype html><html><body><h1>page</h1></body></html>"
 
 
 def page(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+    length = ("Content-Length", str(len(PAGE)))
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), length])
     return [PAGE]
 
 
@@ -114,7 +115,8 @@ def test_a_poll_drives_the_check_and_the_restart_follows_its_answer(watched):
 def test_a_newer_generation_reloads_the_page():
     app, _ = make(live_reload=True)
     generation, version, _ = built(app.get("/"))
-    assert poll(app, str(int(generation) - 1), version) == {"reload": True}
+    said = {"reload": True, "generation": generation}  # (the script remembers it)
+    assert poll(app, str(int(generation) - 1), version) == said
     assert poll(app, str(int(generation) + 1), version) == {}
 
 
@@ -159,7 +161,7 @@ def test_answers_name_no_file_even_to_a_local_client(watched, workdir):
         text = json.dumps(poll(app, generation))
         assert "live_views" not in text
         assert str(workdir) not in text
-    assert set(poll(app, "0")) <= {"reload", "wait", "css", "version"}
+    assert set(poll(app, "0")) <= {"reload", "wait", "css", "version", "generation"}
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.benchmarks import check, django_app, fastpath, idle, server, staleness
+from tests.benchmarks import check, django_app, fastpath, idle, live_reload, server, staleness
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "benchmarks"
 
@@ -82,6 +82,8 @@ def main(argv: list[str]) -> int:
     show(django_app.report(in_fresh_interpreter("tests.benchmarks.django_app", rounds)))
     show(server.report(server.run(seconds=1 if quick else 3, rounds=2 if quick else 4)))
     show(idle.report(idle.run(seconds=2 if quick else 20, modules=500 if quick else 2000)))
+    browser = ["--quick"] if quick else []
+    show(live_reload.report(in_fresh_interpreter("tests.benchmarks.live_reload", *browser)))
     stale = staleness.run(1 if quick else 3, (0.1, 1.0) if quick else staleness.DELAYS)
     stale_lines = staleness.report(stale)
     print("\n".join(stale_lines) + "\n", flush=True)

@@ -8,16 +8,20 @@ full document with ``<body>``) runs under each tool, and headless Chromium
 - Django's ``runserver`` (StatReloader) with django-browser-reload in the copy's
   settings and urls.
 
-Per edit: the page sits idle for 1.5 s (the developer reads it), ``MESSAGE`` in
-mysite/views.py is saved with a new text, and the time is taken from just after
+Per edit: the page sits idle for about 1.5 s (the developer reads it), ``MESSAGE``
+in mysite/views.py is saved with a new text, and the time is taken from just after
 the write until the page's ``<h1>`` shows it (polled in the page every 20 ms).
+Both tools find a change on a 1 s beat (reloadmw's page asks once a second from
+its load; runserver's StatReloader looks once a second from its start), and a
+fixed idle would save at the same point of that beat every time: the idle is
+1.5 s +- 0.5 s instead (``--jitter``; seeded, the same idles for both tools).
 Counted too, per tool: the page loads per edit, when the reload began, the loads
 that failed or showed an error page or the old text, the server's restarts, and
 what the page's console said.
 
-``python -m tests.benchmarks.live_reload [--edits N] [--quick]`` (quick: 2 edits per
-tool instead of 6); bounded in time, every server on 127.0.0.1 and stopped by its pid.
-The last line of stdout is the results as JSON.
+``python -m tests.benchmarks.live_reload [--edits N] [--jitter S] [--seed N] [--quick]``
+(quick: 2 edits per tool instead of 6); bounded in time, every server on 127.0.0.1 and
+stopped by its pid. The last line of stdout is the results as JSON.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -43,7 +48,7 @@ from tests.benchmarks.staleness import stop
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "djangosite"
 CHROMIUM = "/usr/bin/chromium"
 TOOLS = ("reloadmw serve (live reload)", "runserver + django-browser-reload")
-IDLE = 1.5  # seconds the page sits idle before each edit, and after the last one: 3 s
+IDLE = 1.5  # seconds the page sits idle before each edit (on average), and 3 s after the last
 TIMEOUT = 30.0  # every wait for the page, at most
 #: Reports what each document showed, once parsed: a load of the old text is a stale one.
 RECORD = (
@@ -159,7 +164,7 @@ def watch_page(page: Any) -> Watch:
     return watch
 
 
-def measure(browser: Any, tool: str, edits: int) -> dict[str, object]:
+def measure(browser: Any, tool: str, idles: list[float]) -> dict[str, object]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     root, port = make_project(tool), free_port()
@@ -168,15 +173,20 @@ def measure(browser: Any, tool: str, edits: int) -> dict[str, object]:
     server = start(tool, root, port, log)
     context = browser.new_context(viewport={"width": 800, "height": 600})
     try:
-        wait_up(url)
+        try:
+            wait_up(url)
+        except RuntimeError as error:
+            log.flush()
+            said = (root.parent / "server.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{tool}: {error}; its output:\n{said}") from None
         page = context.new_page()
         page.set_default_timeout(TIMEOUT * 1000)
         watch = watch_page(page)
         watch.expected = str(page.goto(url) and page.inner_text("h1"))
         saves: list[float] = []
         seconds: list[float | None] = []
-        for number in range(1, edits + 1):
-            page.wait_for_timeout(IDLE * 1000)  # events are handled while Playwright waits
+        for number, idle in enumerate(idles, 1):
+            page.wait_for_timeout(idle * 1000)  # events are handled while Playwright waits
             watch.expected = f"edit {number} at {time.time():.6f}"
             save(root, watch.expected)
             saves.append(time.monotonic())
@@ -194,11 +204,12 @@ def measure(browser: Any, tool: str, edits: int) -> dict[str, object]:
         log.flush()
         restarts = len(re.findall(RESTARTED[tool], (root.parent / "server.log").read_text()))
         done = [s for s in seconds if s is not None]
+        started = [b for b in began if b is not None]
         return {
-            "tool": tool, "edits": edits, "seconds": seconds, "loads": loads,
+            "tool": tool, "edits": len(idles), "seconds": seconds, "loads": loads,
             "median": statistics.median(done) if done else None,
-            "max": max(done) if len(done) == edits else None,
-            "began": statistics.median(b for b in began if b is not None) if any(began) else None,
+            "max": max(done) if len(done) == len(idles) else None,
+            "began": statistics.median(started) if started else None,
             "bad": [why for t, why in watch.bad if t >= saves[0]], "restarts": restarts,
             "console_errors": [c for c in watch.console if c.startswith(("error", "pageerror"))],
             "console": watch.console,
@@ -210,18 +221,20 @@ def measure(browser: Any, tool: str, edits: int) -> dict[str, object]:
         shutil.rmtree(root.parent, ignore_errors=True)
 
 
-def run(edits: int = 6) -> dict[str, object]:
+def run(edits: int = 6, jitter: float = 1.0, seed: int = 0) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
+    draw = random.Random(seed)
+    idles = [IDLE + draw.uniform(-jitter / 2, jitter / 2) for _ in range(edits)]
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            rows = [measure(browser, tool, edits) for tool in TOOLS]
+            rows = [measure(browser, tool, idles) for tool in TOOLS]
         finally:
             browser.close()
     medians = [row["median"] for row in rows]
     ratio = medians[0] / medians[1] if None not in medians else None  # type: ignore[operator]
-    return {"rows": rows, "ratio": ratio}
+    return {"rows": rows, "ratio": ratio, "idles": idles}
 
 
 def report(result: dict[str, object]) -> list[str]:
@@ -230,12 +243,14 @@ def report(result: dict[str, object]) -> list[str]:
 
     lines = [
         "Live reload in headless Chromium: save -> the open page shows the edit (Django project "
-        f"of docs/examples/djangosite; {IDLE} s idle before each edit)",
+        "of docs/examples/djangosite; idle before each edit: "
+        f"{' '.join(f'{i:.2f}' for i in result['idles'])} s)",  # type: ignore[attr-defined]
         f"{'tool':34} {'edits':>5} {'median':>7} {'max':>7} {'reload began':>12} "
         f"{'loads per edit':>15} {'bad loads':>9} {'restarts':>8} {'console errors':>14}",
     ]
     for row in result["rows"]:  # type: ignore[attr-defined]
         loads = " ".join(map(str, row["loads"]))
+        loads = f"{row['loads'][0]} each" if len(set(row["loads"])) == 1 else loads
         lines.append(
             f"{row['tool']:34} {row['edits']:>5} {sec(row['median']):>7} {sec(row['max']):>7} "
             f"{sec(row['began']):>12} {loads:>15} {len(row['bad']):>9} {row['restarts']:>8} "
@@ -255,9 +270,11 @@ def report(result: dict[str, object]) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.live_reload")
     parser.add_argument("--edits", type=int, default=6, help="edits per tool")
+    parser.add_argument("--jitter", type=float, default=1.0, help="idle spread (s), 0: 1.5 s")
+    parser.add_argument("--seed", type=int, default=0, help="of the idles")
     parser.add_argument("--quick", action="store_true", help="2 edits per tool")
     options = parser.parse_args(argv)
-    result = run(2 if options.quick else options.edits)
+    result = run(2 if options.quick else options.edits, options.jitter, options.seed)
     print("\n".join(report(result)), flush=True)
     print(json.dumps(result))
     return 0
