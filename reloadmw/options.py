@@ -243,3 +243,11 @@ class ServeSettings:
         "(needs waitress).",
         flag="--server", choices=SERVERS,
     )  # fmt: skip
+    preload: bool = option(
+        True, asbool, "bool",
+        "On Linux, fork each new server process from a template process that has imported "
+        "the libraries the last one loaded (the standard library's and site-packages' modules, "
+        "never your code), so that a restart imports only your code. Off on macOS and "
+        "Windows. See :doc:`serve`.",
+        flag="--preload",
+    )  # fmt: skip

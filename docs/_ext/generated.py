@@ -44,6 +44,9 @@ RESTART_PATH = [
     ("serve.protocol", "serve.supervisor", ""),
     ("serve.supervisor", "serve.platform", "start the next process"),
     ("serve.platform", "new process", "sockets"),
+    ("serve.supervisor", "serve.preload", "or, on Linux"),
+    ("serve.preload", "serve.template", "Spawn: fork"),
+    ("serve.template", "new process", ""),
 ]
 
 

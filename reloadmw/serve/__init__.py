@@ -4,7 +4,9 @@
 - ``process``: a server process: the application behind an adapter, and the hand-over hook.
 - ``adapter``: the interface of a server (serve, stop accepting, drain), and the servers by
   name; ``wsgiref_adapter`` and ``waitress_adapter``: the two servers.
-- ``protocol``: the messages between supervisor and process, and the exit statuses.
+- ``preload`` (the supervisor's side) and ``template`` (a process of its own): on Linux, each
+  new server process is forked from a template that has the libraries imported.
+- ``protocol``: the messages between supervisor and processes, and the exit statuses.
 - ``platform``: how a process gets its sockets, and which signals stop it, per platform.
 """
 

@@ -20,7 +20,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import targets
@@ -54,6 +54,8 @@ class ServerProcess:
         #: Where the successor accepts: this process's listening address.
         self.address = address
         self.adapter: Adapter | None = None
+        #: The modules it loaded from the standard library and site-packages, by name.
+        self.libraries: Callable[[], list[str]] = list
         #: Set once this process takes no new connection: the backlog is the successor's.
         self.stopped_accepting = threading.Event()
         self._lock = threading.Lock()
@@ -114,7 +116,8 @@ class HandOver(Hook):
         if self._done.is_set():
             return  # a second middleware in the same process found it too
         self._done.set()
-        self._process.tell(protocol.Restart(os.getpid(), list(changed)))
+        libraries = self._process.libraries()
+        self._process.tell(protocol.Restart(os.getpid(), list(changed), libraries))
         self._process.end_soon(HANDOVER_DRAIN, protocol.ExitStatus.HANDED_OVER)
 
     def answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -150,10 +153,17 @@ def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
     threading.Thread(target=process.listen, daemon=True).start()
     watched = places([path for m in built for path in m.watched_files])
     disabled = "" if options.enabled else f"{DISABLE_VARIABLE} is set in the environment"
-    process.tell(protocol.Ready(os.getpid(), watched, disabled))
+    watchers = [m._check.watcher for m in built if m._check.watcher is not None]
+    process.libraries = lambda: sorted({n for w in watchers[:1] for n in w.libraries()})
+    process.tell(protocol.Ready(os.getpid(), watched, disabled, process.libraries()))
     process.adapter.serve()
     time.sleep(HANDOVER_DRAIN)  # serve() returns on a stop; end() ends the process
 
 
+def main(arguments: list[str]) -> None:
+    """``python -m reloadmw.serve.process TARGET SERVER OPTIONS SOCKETS...``"""
+    run(arguments[0], arguments[1], Options.from_json(arguments[2]), arguments[3:])
+
+
 if __name__ == "__main__":
-    run(sys.argv[1], sys.argv[2], Options.from_json(sys.argv[3]), sys.argv[4:])
+    main(sys.argv[1:])

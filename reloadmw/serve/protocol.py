@@ -1,7 +1,9 @@
 """What the supervisor and a server process say to each other, and how a process exits.
 
 Messages travel as JSON lines on the control socket pair: from the process,
-``Ready``, ``Restart`` and ``Failed``; from the supervisor, ``Stop``. Both
+``Ready``, ``Restart`` and ``Failed``; from the supervisor, ``Stop``. The
+preload template (``reloadmw.serve.template``, Linux) gets ``Preload`` and
+``Spawn`` and says ``Preloaded``, ``Spawned``, ``LeftOut`` and ``Stale``. Both
 sides use ``encode`` and ``Reader`` only, so a message is spelled in one place.
 """
 
@@ -28,19 +30,23 @@ class ExitStatus(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Ready:
-    """The process serves; ``watched`` sums up its watched files (``disabled``: why none)."""
+    """The process serves; ``watched`` sums up its watched files (``disabled``: why none);
+    ``libraries``: the modules it loaded from the standard library and site-packages."""
 
     pid: int
     watched: str
     disabled: str = ""
+    libraries: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Restart:
-    """The process found ``changed`` files: start its successor now."""
+    """The process found ``changed`` files: start its successor now (``libraries``: as in
+    Ready, by now)."""
 
     pid: int
     changed: list[str] = field(default_factory=list)
+    libraries: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -56,9 +62,55 @@ class Stop:
     """From the supervisor: finish the responses in flight, then exit."""
 
 
-Message = Ready | Restart | Failed | Stop
+@dataclass(frozen=True)
+class Preload:
+    """To the template: import these modules (those it has not yet)."""
+
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class Preloaded:
+    """From the template: it has imported what it was asked, ``count`` modules in all."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """From the template, which then exits: importing ``name`` did what a template must not
+    (``why``); a new template leaves it out."""
+
+    name: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """To the template, with a server process's control socket: fork one, to run ``launch``
+    (the target, the server and the options, as ``reloadmw.serve.process`` takes them)."""
+
+    launch: list[str]
+
+
+@dataclass(frozen=True)
+class Spawned:
+    """From the template: the server process ``pid`` runs (the supervisor is its parent)."""
+
+    pid: int
+
+
+@dataclass(frozen=True)
+class Stale:
+    """From the template, which then exits: ``path``, a file it loaded, changed."""
+
+    path: str
+
+
+Message = Ready | Restart | Failed | Stop | Preload | Preloaded | LeftOut | Spawn | Spawned | Stale
 _KINDS: dict[str, type[Message]] = {
-    kind.__name__.lower(): kind for kind in (Ready, Restart, Failed, Stop)
+    kind.__name__.lower(): kind
+    for kind in (Ready, Restart, Failed, Stop, Preload, Preloaded, LeftOut, Spawn, Spawned, Stale)
 }
 
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import platform, protocol
+from . import platform, preload, protocol
 
 if TYPE_CHECKING:
     from ..options import Options, ServeSettings
@@ -53,8 +53,9 @@ def listen(host: str, port: int) -> socket.socket:
 class Child:
     """A server process, as the supervisor sees it."""
 
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | preload.Forked
     control: socket.socket  # the supervisor's end of its control socket pair
+    forked: bool = False  # from the preload template
     started: float = field(default_factory=time.monotonic)
     reader: protocol.Reader = field(default_factory=protocol.Reader)
 
@@ -68,7 +69,9 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, sock: socket.socket, target: str, server: str, options: str) -> None:
+    def __init__(
+        self, sock: socket.socket, target: str, server: str, options: str, preloads: bool = False
+    ) -> None:
         self.sock = sock
         #: What every server process is started with: the target, the server, the options.
         self.launch = [target, server, options]
@@ -90,6 +93,9 @@ class Supervisor:
         for end in (self.wake_read, self.wake_write):
             end.setblocking(False)
         self.selector.register(self.wake_read, selectors.EVENT_READ, None)
+        self.preloader: preload.Preloader | None = None
+        if preloads and preload.available() and preload.become_subreaper():
+            self.preloader = preload.Preloader(sock, self.selector, say)
 
     def spawn(self, also_watch: Sequence[str] = ()) -> Child:
         """Start a server process; ``also_watch``: paths it watches besides its own (those
@@ -98,11 +104,14 @@ class Supervisor:
         target, server, options = self.launch
         options = protocol.watch_also(options, also_watch)
         command = [sys.executable, "-m", "reloadmw.serve.process", target, server, options]
+        forked = None
         try:
-            process = platform.start(command, self.sock, theirs)
+            if self.preloader is not None:
+                forked = self.preloader.spawn([target, server, options], theirs)
+            process = forked or platform.start(command, self.sock, theirs)
         finally:
             theirs.close()
-        child = Child(process, mine)
+        child = Child(process, mine, forked=forked is not None)
         self.children[process.pid] = child
         self.selector.register(child.control, selectors.EVENT_READ, child)
         self.current = child
@@ -116,12 +125,16 @@ class Supervisor:
             signal.signal(number, self.stop_soon)
         signal.set_wakeup_fd(self.wake_write.fileno(), warn_on_full_buffer=False)
         self.spawn()
+        if self.preloader is not None:
+            self.preloader.start()
         try:
             while not self.stopping:
                 for key, _ in self.selector.select(timeout=0.2):
                     if key.data is None:
                         with contextlib.suppress(OSError):
                             self.wake_read.recv(64)
+                    elif isinstance(key.data, preload.Preloader):
+                        key.data.read_reports()
                     else:
                         status = self.read_reports(key.data)
                         if status is not None:
@@ -152,7 +165,7 @@ class Supervisor:
             say(f"error: {message.message}")
             return protocol.ExitStatus.BAD_INPUT
         if isinstance(message, protocol.Ready):
-            where = f"pid {message.pid} serving, {message.watched}"
+            where = f"pid {message.pid} serving, {message.watched}{self.how(message.pid)}"
             if message.disabled:
                 where = f"pid {message.pid} serving; reloadmw is disabled ({message.disabled})"
             if not self.announced:
@@ -171,7 +184,20 @@ class Supervisor:
                 f" (+{len(changed) - 1} more)" if changed[1:] else ""
             )
             self.spawn(also_watch=changed)
+            if self.preloader is not None:
+                self.preloader.feed(message.libraries)  # after the fork: it imports meanwhile
+        if isinstance(message, protocol.Ready) and self.preloader is not None:
+            self.preloader.feed(message.libraries)
         return None
+
+    def how(self, pid: int) -> str:
+        """How a server process started, where a template may have served."""
+        child, preloader = self.children.get(pid), self.preloader
+        if preloader is None or child is None or not self.announced:
+            return ""
+        if child.forked:
+            return f" (forked from the template: {preloader.count} modules preloaded)"
+        return " (a fresh interpreter: the template was not ready)"
 
     def reap(self) -> int | None:
         """Forget the processes that exited; replace the current one if it died.
@@ -194,6 +220,10 @@ class Supervisor:
                 if crashed_early:
                     time.sleep(CRASH_DELAY)
                 self.spawn()
+        if self.preloader is not None:
+            template = self.preloader.process
+            known = {*self.children, *([template.pid] if template is not None else [])}
+            preload.reap_strays(known)
         return None
 
     def forget_control(self, child: Child) -> None:
@@ -215,10 +245,13 @@ class Supervisor:
                 child.process.wait()
         for child in self.children.values():
             self.forget_control(child)
+        if self.preloader is not None:
+            self.preloader.stop()
         self.sock.close()
 
 
 def serve(target: str, settings: ServeSettings, options: Options) -> int:
     """Serve ``target`` until Ctrl-C, Ctrl-Break or SIGTERM; the exit status."""
     sock = listen(settings.host, settings.port)
-    return Supervisor(sock, target, settings.server, options.to_json()).run()
+    supervisor = Supervisor(sock, target, settings.server, options.to_json(), settings.preload)
+    return supervisor.run()

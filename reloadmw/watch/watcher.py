@@ -59,6 +59,9 @@ OWN_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 #: The ``reloadmw`` command's launcher script, the ``__main__`` of ``reloadmw files``.
 OWN_LAUNCHERS = frozenset({"reloadmw", "reloadmw-script.py"})
 
+#: Why a library module is not watched (``unwatched_because``).
+LIBRARIES = ("the standard library", "site-packages")
+
 #: Backends, as accepted by ``backend=``.
 BACKENDS = ("stat", "inotify")
 
@@ -152,6 +155,16 @@ class Watcher:
         elif path.startswith(self._stdlib_dirs):
             return "the standard library"
         return None if self._wanted(path) else "excluded"
+
+    def libraries(self) -> list[str]:
+        """The loaded modules that this watcher leaves out as the standard library's or
+        site-packages' (what ``reloadmw serve``'s preload template may import)."""
+        found = []
+        for name, module in list(sys.modules.items()):
+            path = module_file(module)
+            if path is not None and self.unwatched_because(path) in LIBRARIES:
+                found.append(name)
+        return found
 
     def _add(self, path: str, state: State, why: str) -> None:
         self._states[path] = state

@@ -44,6 +44,11 @@ def serving_pids(server: support.Server, at_least: int = 1) -> list[int]:
     return support.wait_for(said, 10, what=f"{at_least} 'pid N serving' lines")
 
 
+def template_ready(server: support.Server) -> None:
+    """Wait until the preload template has imported the libraries (restarts then fork)."""
+    support.wait_for(lambda: "preload template pid" in server.log(), 60, what="the template")
+
+
 def alive(pid: int) -> bool:
     """Whether ``pid`` still runs (a zombie waiting for its reaper does not)."""
     try:
@@ -94,6 +99,7 @@ def test_a_64_mb_response_in_progress_arrives_whole(workdir, serve, server_kind)
     version = support.install_versioned_app(workdir, "app.py", None)
     server = serve("app.py", "--server", server_kind, "--interval", "0")
     old_pid = support.get(server.port).headers["X-Pid"]
+    template_ready(server)  # the next process is forked from it
     downloaded: list[bytes] = []
     download = threading.Thread(target=slow_download, args=(server.port, "/huge", downloaded))
     download.start()
@@ -108,12 +114,14 @@ def test_a_64_mb_response_in_progress_arrives_whole(workdir, serve, server_kind)
     assert len(downloaded[0]) == len(HUGE)
     assert downloaded[0] == HUGE
     support.wait_for(lambda: not alive(int(old_pid)), 10, what="the old process to exit")
+    assert "(forked from the template" in server.log()
 
 
 @pytest.mark.parametrize("server_kind", SERVERS)
 def test_no_connection_is_refused_across_ten_restarts(workdir, serve, server_kind):
     version = support.install_versioned_app(workdir, "app.py", None)
     server = serve("app.py", "--server", server_kind, "--interval", "0")
+    template_ready(server)
     failures: list[BaseException] = []
     served = [0]
     stop = threading.Event()
@@ -146,6 +154,7 @@ def test_no_connection_is_refused_across_ten_restarts(workdir, serve, server_kin
           f"{len(failures)} failures")  # fmt: skip
     assert failures == [], server.log()
     assert len(set(serving_pids(server, at_least=11))) == 11
+    assert server.log().count("(forked from the template") == 10
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
