@@ -14,6 +14,14 @@ from reloadmw.serve import protocol
         protocol.Restart(12, ["/srv/a.py", "/srv/b é.py"]),
         protocol.Failed(12, "no module named 'x'"),
         protocol.Stop(),
+        protocol.Ready(12, "1 file watched in ./", "", ["json", "django.db.models"]),
+        protocol.Restart(12, ["/srv/a.py"], ["json"]),
+        protocol.Preload(["json", "email.parser"]),
+        protocol.Preloaded(412),
+        protocol.LeftOut("threadlib", "it started a thread"),
+        protocol.Spawn(["app.py", "wsgiref", '{"interval": 0}']),
+        protocol.Spawned(4242),
+        protocol.Stale("/venv/lib/site-packages/django/__init__.py"),
     ],
 )
 def test_every_message_travels_as_one_line(message):
