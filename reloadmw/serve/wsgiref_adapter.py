@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import selectors
 import socket
 import socketserver
 import threading
@@ -31,6 +33,8 @@ class ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
         sock.setblocking(False)
         self._active = 0
         self._idle = threading.Condition()
+        self._stopping, self._stopped = threading.Event(), threading.Event()
+        self._wake_read, self._wake_write = socket.socketpair()
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = self.socket.accept()  # BlockingIOError: another took it
@@ -51,11 +55,40 @@ class ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
                 self._idle.notify_all()
 
     def serve(self) -> None:
-        self.serve_forever(poll_interval=0.1)
+        """Accept until ``stop_accepting``. It waits on the socket and on a wake-up pair with
+        no timeout (``serve_forever`` looks every ``poll_interval``): an idle process sleeps,
+        and a hand-over does not wait for the next look."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                ready = selector.select()
+                if not self._stopping.is_set() and any(
+                    key.fileobj is self.socket for key, _ in ready
+                ):
+                    self._take()
+        self._stopped.set()
+        self._wake_read.close()
+        self._wake_write.close()
+
+    def _take(self) -> None:
+        """Accept one connection and start its thread (as ``serve_forever`` does)."""
+        try:
+            request, address = self.get_request()
+        except OSError:  # another process took it first
+            return
+        try:
+            self.process_request(request, address)
+        except Exception:
+            self.handle_error(request, address)
+            self.shutdown_request(request)
 
     def stop_accepting(self) -> None:
         """Stop the accept loop, and wait until it has stopped (not from its own thread)."""
-        self.shutdown()
+        self._stopping.set()
+        with contextlib.suppress(OSError):  # (closed: it has stopped already)
+            self._wake_write.send(b"x")
+        self._stopped.wait(5)
 
     def drain(self, timeout: float) -> bool:
         """Wait until no request is in flight; False if ``timeout`` ran out first."""

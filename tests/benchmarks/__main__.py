@@ -16,7 +16,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.benchmarks import check, django_app, fastpath, idle, live_reload, server, staleness
+from tests.benchmarks import (
+    check,
+    django_app,
+    fastpath,
+    idle,
+    live_reload,
+    restart,
+    server,
+    staleness,
+)
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "benchmarks"
 
@@ -84,6 +93,7 @@ def main(argv: list[str]) -> int:
     show(idle.report(idle.run(seconds=2 if quick else 20, modules=500 if quick else 2000)))
     browser = ["--quick"] if quick else []
     show(live_reload.report(in_fresh_interpreter("tests.benchmarks.live_reload", *browser)))
+    show(restart.report(in_fresh_interpreter("tests.benchmarks.restart", *browser)))
     stale = staleness.run(1 if quick else 3, (0.1, 1.0) if quick else staleness.DELAYS)
     stale_lines = staleness.report(stale)
     print("\n".join(stale_lines) + "\n", flush=True)

@@ -86,6 +86,7 @@ def ask(port: int) -> str | None:
         connection.request("GET", "/")
         response = connection.getresponse()
         body = response.read().decode(errors="replace")
+        body = body.split("<script", 1)[0]  # (reloadmw serve's live-reload tag follows it)
         return body if response.status == 200 else None
     except (OSError, http.client.HTTPException):
         return None
