@@ -31,7 +31,7 @@ log = logging.getLogger("reloadmw")
 
 #: How long a fork may take before the supervisor starts the process afresh instead.
 SPAWN_TIMEOUT = 2.0
-#: After this many templates that ended without serving, no more are started.
+#: After this many templates in a row that ended before they were ready, no more start.
 MAX_TEMPLATES = 20
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -96,11 +96,13 @@ class Forked:
         return status
 
     def kill(self) -> None:
-        if sys.platform != "win32":
+        if sys.platform != "win32" and self.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
 
     def terminate(self) -> None:
+        if self.poll() is not None:
+            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGTERM)
 
@@ -109,35 +111,43 @@ class Preloader:
     """The template of the moment, with what it was asked to import and what it left out."""
 
     def __init__(
-        self, sock: socket.socket, selector: selectors.BaseSelector, say: Callable[[str], None]
+        self,
+        sock: socket.socket,
+        selector: selectors.BaseSelector,
+        say: Callable[[str], None],
+        wake: socket.socket | None = None,
     ) -> None:
         self.sock = sock
         self.selector = selector  # the supervisor's: it hears the template's reports
         self.say = say
-        self.announced = False  # the template of the moment said it is ready
+        self.wake = wake  # readable once a signal came: a Spawn waits no longer
         self.names: list[str] = []  # every library module reported, in order
         self.left_out: set[str] = set()
-        self.started = 0
+        self.failures = 0  # templates in a row that ended before they were ready
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
-        self.ready = False
         self.count = 0  # modules it has
+        self.later = False  # start a template at the next report (not during a restart)
+        self._pending = 0  # Preloads it has not answered yet
         self._asked: set[str] = set()
         self._reader = protocol.Reader()
 
+    @property
+    def ready(self) -> bool:
+        return self.control is not None and self._pending == 0 and self.count > 0
+
     def start(self) -> None:
-        """Start a template, whose reports reach ``handle`` through the selector."""
+        """Start a template, whose reports reach ``read_reports`` through the selector."""
         self.stop()
-        if self.started >= MAX_TEMPLATES:
+        if self.failures >= MAX_TEMPLATES:
             return
-        self.started += 1
         mine, theirs = socket.socketpair()
         command = [sys.executable, "-m", "reloadmw.serve.template"]
         try:
             self.process = platform.start(command, self.sock, theirs)
         finally:
             theirs.close()
-        self.control, self.ready, self._asked, self.announced = mine, False, set(), False
+        self.control, self.count, self._pending, self._asked = mine, 0, 0, set()
         self._reader = protocol.Reader()
         self.selector.register(mine, selectors.EVENT_READ, self)
         self.feed([])
@@ -147,12 +157,17 @@ class Preloader:
 
     def feed(self, names: list[str]) -> None:
         """Have the template import ``names`` too (those it was not asked yet)."""
-        self.names += [name for name in names if name not in self.names]
+        known = set(self.names)
+        self.names += [name for name in names if name not in known]
+        if self.later and self.control is None:
+            self.later = False
+            self.start()
+            return
         new = [n for n in self.names if n not in self._asked and self._wanted(n)]
         if self.control is None or not new:
             return
         self._asked.update(new)
-        self.ready = False
+        self._pending += 1
         with contextlib.suppress(OSError):
             self.control.sendall(protocol.encode(protocol.Preload(new)))
 
@@ -163,25 +178,42 @@ class Preloader:
             data = self.control.recv(65536)
         except OSError:
             data = b""
+        for message in self._reader.feed(data) if data else []:
+            self._handle(message)
         if not data:
+            self._ended()
+
+    def _handle(self, message: protocol.Message) -> None:
+        if isinstance(message, protocol.Preloaded):
+            first, self.count = self.count == 0, message.count
+            self._pending = max(0, self._pending - 1)
+            self.failures = 0
+            if first and self.process is not None:
+                self.say(f"preload template pid {self.process.pid} has {self.count} modules "
+                         "imported: each restart forks from it")  # fmt: skip
+        elif isinstance(message, protocol.LeftOut):
+            self.say(f"preload template: {message.name} left out ({message.why})")
+            self.left_out.add(message.name)
+        elif isinstance(message, protocol.Stale):
+            log.debug("the preload template is stale (%s changed)", message.path)
+            self.later = True  # a new one once the next server process is up
+
+    def _ended(self) -> None:
+        """The template exited: another takes its place, unless too many did in a row."""
+        self.failures += 1
+        later = self.later
+        self.stop()
+        if self.failures == MAX_TEMPLATES:
+            self.say(f"{MAX_TEMPLATES} preload templates in a row ended before they were "
+                     "ready: each restart starts a fresh interpreter from now on")  # fmt: skip
+        elif not later:
             self.start()
-            return
-        for message in self._reader.feed(data):
-            if isinstance(message, protocol.Preloaded):
-                self.ready, self.count = True, message.count
-                if not self.announced and self.process is not None:
-                    self.announced = True
-                    self.say(f"preload template pid {self.process.pid} has {self.count} modules "
-                             "imported: each restart forks from it")  # fmt: skip
-            elif isinstance(message, protocol.LeftOut):
-                log.debug("left out of the preload template: %s (%s)", message.name, message.why)
-                self.left_out.add(message.name)
 
     def spawn(self, launch: list[str], control: socket.socket) -> Forked | None:
-        """A server process forked from the template, with ``control``; None where it cannot."""
+        """A server process forked from the template, with ``control``; None where it cannot
+        (the caller then starts one afresh, with a control socket of its own)."""
         if not self.ready or self.control is None or sys.platform == "win32":
             return None
-        self.ready = False  # until it says Spawned
         try:
             message = protocol.encode(protocol.Spawn(launch))
             socket.send_fds(self.control, [message], [control.fileno()])
@@ -189,33 +221,36 @@ class Preloader:
         except OSError:
             answer = None
         if isinstance(answer, protocol.Spawned) and answer.pid > 0:
-            self.ready = True
             return Forked(answer.pid)
-        if isinstance(answer, protocol.Stale):
-            log.debug("the preload template is stale (%s changed): a new one", answer.path)
-        self.start()
+        self.failures += answer is None  # (stale: a library changed, no failure)
+        self.stop()  # (a late fork gets no control socket: it ends at once)
+        if answer is None:
+            self.later = True
         return None
 
     def _answer(self) -> protocol.Message | None:
-        """The template's answer to a Spawn, within SPAWN_TIMEOUT."""
+        """The template's answer to a Spawn, within SPAWN_TIMEOUT (less after a signal)."""
         assert self.control is not None
         deadline = time.monotonic() + SPAWN_TIMEOUT
         with selectors.DefaultSelector() as selector:
-            selector.register(self.control, selectors.EVENT_READ)
+            selector.register(self.control, selectors.EVENT_READ, self.control)
+            if self.wake is not None:
+                selector.register(self.wake, selectors.EVENT_READ, None)
             while (left := deadline - time.monotonic()) > 0:
-                if not selector.select(left):
-                    break
+                ready = selector.select(left)
+                if not ready or any(key.data is None for key, _ in ready):
+                    return None
                 data = self.control.recv(65536)
                 if not data:
                     return None
                 for message in self._reader.feed(data):
+                    self._handle(message)
                     if isinstance(message, protocol.Spawned | protocol.Stale):
                         return message
         return None
 
     def stop(self) -> None:
-        """End the template of the moment, if any."""
-        self.ready = False
+        """End the template of the moment, if any (its process group: a fork in progress too)."""
         if self.control is not None:
             with contextlib.suppress(KeyError, ValueError):
                 self.selector.unregister(self.control)
@@ -223,6 +258,9 @@ class Preloader:
                 self.control.close()
             self.control = None
         if self.process is not None:
+            if sys.platform != "win32":
+                with contextlib.suppress(OSError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
                 self.process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):

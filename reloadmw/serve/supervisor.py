@@ -95,7 +95,7 @@ class Supervisor:
         self.selector.register(self.wake_read, selectors.EVENT_READ, None)
         self.preloader: preload.Preloader | None = None
         if preloads and preload.available() and preload.become_subreaper():
-            self.preloader = preload.Preloader(sock, self.selector, say)
+            self.preloader = preload.Preloader(sock, self.selector, say, self.wake_read)
 
     def spawn(self, also_watch: Sequence[str] = ()) -> Child:
         """Start a server process; ``also_watch``: paths it watches besides its own (those
@@ -105,9 +105,13 @@ class Supervisor:
         options = protocol.watch_also(options, also_watch)
         command = [sys.executable, "-m", "reloadmw.serve.process", target, server, options]
         forked = None
+        if self.preloader is not None:
+            forked = self.preloader.spawn([target, server, options], theirs)
+            if forked is None:  # a fork that came too late must not share this pair
+                mine.close()
+                theirs.close()
+                mine, theirs = socket.socketpair()
         try:
-            if self.preloader is not None:
-                forked = self.preloader.spawn([target, server, options], theirs)
             process = forked or platform.start(command, self.sock, theirs)
         finally:
             theirs.close()

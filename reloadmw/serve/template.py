@@ -4,11 +4,13 @@ The supervisor starts this module with the listening socket and a control
 socket, as it starts a server process. It never imports the application. It
 imports the modules named by ``Preload`` (those that a server process had
 loaded from the standard library and site-packages: never the project's code,
-never a watched file), one at a time, and a module whose import started a
-thread (Python's or a native one), opened a socket, or imported a module from
-outside the libraries (the project's code, or its settings) makes it exit with
-``LeftOut``: the supervisor starts a new template without that module (one
-DEBUG line each). A module that fails to import is skipped.
+never a watched file), one at a time. A finder first on ``sys.meta_path`` stops
+any module from outside the libraries before it runs (the project's code, its
+settings): the import that wanted it fails, and is skipped, as is any import
+that fails. A module whose import left a thread (Python's or a native one), a
+descriptor (a file, a socket), or a changed working directory, environment or
+``sys.path`` makes the template exit with ``LeftOut``: the supervisor says so
+and starts a new template without that module.
 
 On ``Spawn``, which brings the new server process's control socket, it first
 looks at every file it loaded, and at the ``.pth`` files of site-packages: one
@@ -24,7 +26,10 @@ every ``os.register_at_fork`` handler run by ``os.fork``; no thread to inherit).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
+import importlib.abc
+import importlib.machinery
 import logging
 import os
 import signal
@@ -32,7 +37,9 @@ import socket
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 from ..watch import file_state, module_file
 from ..watch.sources import is_site_path, library_dirs
@@ -42,70 +49,96 @@ log = logging.getLogger("reloadmw")
 
 #: reloadmw's own files: the template runs them, they are no project code.
 OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PR_SET_PDEATHSIG = 1
 
 
-def _sockets() -> int:
-    """How many sockets this process has open."""
-    count = 0
-    for name in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            count += os.readlink(f"/proc/self/fd/{name}").startswith("socket:")
-    return count
+class ProjectCode(BaseException):
+    """Raised by the template's finder before a module from outside the libraries runs
+    (not an ImportError, which a library could catch and go on without it)."""
 
 
-def _threads() -> int:
-    """How many threads this process runs, Python's and native ones."""
-    return max(threading.active_count(), len(os.listdir("/proc/self/task")))
+class _Libraries:
+    """Where the libraries are: the standard library's and site-packages' directories."""
+
+    def __init__(self) -> None:
+        self.stdlib, self.site = library_dirs()
+
+    def holds(self, path: str) -> bool:
+        return path.startswith((*self.stdlib, OWN)) or is_site_path(path, self.site)
+
+
+class LibrariesOnly(importlib.abc.MetaPathFinder):
+    """First on ``sys.meta_path`` in the template: a module found outside the libraries
+    raises ProjectCode before any of it runs."""
+
+    def __init__(self, libraries: _Libraries) -> None:
+        self._libraries = libraries
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        origin = spec.origin if spec is not None and spec.has_location else None
+        if origin and not self._libraries.holds(origin):
+            raise ProjectCode(name)
+        return None  # the usual finders find it again
+
+
+def _state() -> tuple[object, ...]:
+    """What an import must leave as it was: descriptors, threads, directory, environment."""
+    descriptors = len(os.listdir("/proc/self/fd"))
+    threads = max(threading.active_count(), len(os.listdir("/proc/self/task")))
+    return descriptors, threads, os.getcwd(), dict(os.environ), list(sys.path)
+
+
+_CHANGES = (
+    "it kept a file or a socket open",
+    "it started a thread",
+    "it changed the working directory",
+    "it changed the environment",
+    "it changed sys.path",
+)
 
 
 class Template:
     def __init__(self, listening: socket.socket, control: socket.socket) -> None:
         self.listening = listening
         self.control = control
-        self._stdlib, self._site = library_dirs()
+        self.libraries = _Libraries()
+        self.finder = LibrariesOnly(self.libraries)
         self._files: dict[str, object] = {}  # what it loaded, and the state it had
-
-    def _outside(self, names: Iterator[str]) -> str | None:
-        """A module among ``names`` whose file is not a library's (nor reloadmw's)."""
-        for name in names:
-            path = module_file(sys.modules.get(name))
-            if path is None or path.startswith((*self._stdlib, OWN)):
-                continue
-            if not is_site_path(path, self._site):  # as the watcher tells them apart
-                return name
-        return None
+        self._fds: list[int] = []  # control sockets received, one per Spawn
 
     def preload(self, names: list[str]) -> None:
-        """Import ``names``; on a module that misbehaves, say so and exit."""
+        """Import ``names``; on a module that leaves a trace, say so and exit."""
         for name in names:
             if name in sys.modules:
                 continue
-            before, threads, sockets = set(sys.modules), _threads(), _sockets()
+            before, modules = _state(), set(sys.modules)
             try:
                 importlib.import_module(name)
-            except BaseException as error:  # (a module may even call sys.exit)
+            except (Exception, ProjectCode, SystemExit) as error:
                 log.debug("not preloaded: %s (%s: %s)", name, type(error).__name__, error)
-            why = ""
-            if _threads() > threads:
-                why = "it started a thread"
-            elif _sockets() > sockets:
-                why = "it opened a socket"
-            elif (outside := self._outside(iter(set(sys.modules) - before))) is not None:
-                why = f"it imported {outside}, which is not a library's"
+            after = _state()
+            why = [w for w, b, a in zip(_CHANGES, before, after, strict=True) if a != b]
+            for new in set(sys.modules) - modules:  # (a finder of its own let it through)
+                path = module_file(sys.modules.get(new))
+                if path is not None and not self.libraries.holds(path):
+                    why.append(f"it imported {new}, which is not a library's")
             if why:
-                self.tell(protocol.LeftOut(name, why))
+                self.tell(protocol.LeftOut(name, why[0]))
                 os._exit(0)
         self._remember()
         self.tell(protocol.Preloaded(len(sys.modules)))
 
     def _remember(self) -> None:
-        """The state of every file it loaded, and of the ``.pth`` files, as now."""
+        """The state of every file it loaded, and of the site directories' ``.pth`` files."""
         paths = {module_file(module) for module in list(sys.modules.values())}
-        for directory in library_dirs()[1]:
+        for directory in self.libraries.site:
             with contextlib.suppress(OSError):
-                paths.update(
-                    os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".pth")
-                )
+                paths.add(directory)  # (a new .pth file, a new package: its mtime moves)
+                paths.update(os.path.join(directory, n) for n in os.listdir(directory)
+                             if n.endswith(".pth"))  # fmt: skip
         self._files = {path: file_state(path) for path in paths if path is not None}
 
     def stale(self) -> str | None:
@@ -120,6 +153,8 @@ class Template:
         if sys.platform == "win32":  # (the supervisor starts a template on Linux only)
             raise OSError("no preload template on Windows")
         read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
         middle = os.fork()
         if middle == 0:  # the middle child: fork the server process, then exit at once
             try:
@@ -128,13 +163,13 @@ class Template:
                 if server == 0:
                     os.close(write)
                     self._become_server(launch, control)
-                os.write(write, str(server).encode())
+                os.write(write, f"{server}\n".encode())
             finally:
                 os._exit(0)
         os.close(write)
         os.close(control)
         with os.fdopen(read, "rb") as pipe:
-            pid = pipe.read()
+            pid = pipe.readline().strip()
         os.waitpid(middle, 0)
         self.tell(protocol.Spawned(int(pid or 0)))
 
@@ -146,16 +181,24 @@ class Template:
                 raise OSError("no preload template on Windows")
             os.setpgid(0, 0)
             self.control.close()
+            for fd in self._fds:
+                os.close(fd)
+            sys.meta_path.remove(self.finder)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             sockets = [str(self.listening.fileno()), str(control)]
             sys.argv = [process.__file__ or "", *launch, *sockets]
+            sys.orig_argv = [sys.executable, "-m", "reloadmw.serve.process", *sys.argv[1:]]
             process.main(sys.argv[1:])
             status = 0
         except SystemExit as exit:
-            status = exit.code if isinstance(exit.code, int) else 1
+            status = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+            if isinstance(exit.code, str):
+                print(exit.code, file=sys.stderr)
         except BaseException:
             traceback.print_exc()
         finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
             os._exit(status)
 
     def tell(self, message: protocol.Message) -> None:
@@ -167,26 +210,39 @@ class Template:
             raise OSError("no preload template on Windows")
         reader = protocol.Reader()
         while True:
-            data, fds, _, _ = socket.recv_fds(self.control, 1 << 20, 4)
+            data, fds, _, _ = socket.recv_fds(self.control, 1 << 20, 8)
+            self._fds += fds  # (a long message's descriptor comes with its first part)
             if not data:
                 os._exit(0)
-            messages = reader.feed(data)
-            for message in messages:
+            for message in reader.feed(data):
                 if isinstance(message, protocol.Preload):
                     self.preload(message.names)
-                elif isinstance(message, protocol.Spawn) and fds:
+                elif isinstance(message, protocol.Spawn) and self._fds:
                     if (path := self.stale()) is not None:
                         self.tell(protocol.Stale(path))
                         os._exit(0)
-                    self.spawn(message.launch, fds.pop(0))
+                    self.spawn(message.launch, self._fds.pop(0))
                 elif isinstance(message, protocol.Stop):
                     os._exit(0)
 
 
+def _die_with_parent(number: int) -> None:
+    """Have the kernel send ``number`` when the parent dies (0: nothing)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, number, 0, 0, 0)
+
+
 def main(arguments: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's Ctrl-C is the supervisor's
+    if sys.platform != "win32":  # a busy template must not outlive the supervisor
+        parent = os.getppid()
+        _die_with_parent(signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(0)
     listening, control = (socket.socket(fileno=int(a)) for a in arguments[:2])
-    Template(listening, control).run()
+    template = Template(listening, control)
+    sys.meta_path.insert(0, template.finder)
+    template.run()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import selectors
 import socket
 import socketserver
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
@@ -44,7 +45,13 @@ class ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._idle:
             self._active += 1  # before the thread starts, so a drain cannot miss it
-        super().process_request(request, client_address)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread: nothing will count it down
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+            raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
@@ -75,7 +82,10 @@ class ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
         """Accept one connection and start its thread (as ``serve_forever`` does)."""
         try:
             request, address = self.get_request()
-        except OSError:  # another process took it first
+        except BlockingIOError:  # another process took it first
+            return
+        except OSError:  # out of descriptors, say: do not spin on a readable socket
+            time.sleep(0.05)
             return
         try:
             self.process_request(request, address)

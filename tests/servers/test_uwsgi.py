@@ -73,8 +73,10 @@ def test_an_edit_reloads_without_losing_a_byte(workdir, uwsgi, processes, lazy, 
     assert outcome.fresh.headers["X-Pid"] not in old_pids
     if server_reloads:  # after the request in flight ends
         support.wait_for(lambda: RELOADED_SERVER in server.log(), 10, what="the reload")
+    # (the notice is written once the answer is sent: maybe just after the client has it)
+    said = f"reloadmw: change detected in {version}"
+    support.wait_for(lambda: said in server.log(), 10, what="the restart notice")
     log = server.log()
-    assert f"reloadmw: change detected in {version}" in log
     assert "via uwsgi" in log
     # Imported by the master: one graceful reload of the whole server, asked for once.
     # lazy-apps: SIGHUP reloads each worker; the master (and any router) stays.
@@ -104,5 +106,6 @@ def test_ini_paste_with_a_relative_extra_file(workdir, uwsgi):
     # A PasteDeploy pipeline names no module to import afresh: the request that finds
     # the change gets the old code, as before. lazy-apps: each worker reloads alone;
     # the master, which holds the listening socket, never does.
+    # the template, then version.py (its notice follows the answer: maybe just after)
+    support.wait_for(lambda: server.log().count("change detected in") >= 2, 10, what="notices")
     assert server.log().count(RELOADED_SERVER) == 0
-    assert server.log().count("change detected in") >= 2  # the template, then version.py
