@@ -20,7 +20,7 @@ that failed or showed an error page or the old text, the server's restarts, and
 what the page's console said.
 
 ``python -m tests.benchmarks.live_reload [--edits N] [--jitter S] [--seed N] [--quick]``
-(quick: 2 edits per tool instead of 6); bounded in time, every server on 127.0.0.1 and
+(quick: 1 edit per tool instead of 6); bounded in time, every server on 127.0.0.1 and
 stopped by its pid. The last line of stdout is the results as JSON.
 """
 
@@ -272,9 +272,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--edits", type=int, default=6, help="edits per tool")
     parser.add_argument("--jitter", type=float, default=1.0, help="idle spread (s), 0: 1.5 s")
     parser.add_argument("--seed", type=int, default=0, help="of the idles")
-    parser.add_argument("--quick", action="store_true", help="2 edits per tool")
+    parser.add_argument("--quick", action="store_true", help="1 edit per tool")
     options = parser.parse_args(argv)
-    result = run(2 if options.quick else options.edits, options.jitter, options.seed)
+    result = run(1 if options.quick else options.edits, options.jitter, options.seed)
     print("\n".join(report(result)), flush=True)
     print(json.dumps(result))
     return 0

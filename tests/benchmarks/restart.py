@@ -1,23 +1,23 @@
-"""Restart time and save -> fresh page: reloadmw serve with and without its preload template,
-and Django's runserver, on two Django projects in one run.
+"""Restart time and save -> fresh page: reloadmw serve with and without its preload template, and
+Django's runserver, on two Django projects in one run.
 
 Projects (temporary): a copy of docs/examples/djangosite (urls and views load on the first
-request); a generated, valid Django project (admin, auth, sessions, ...) whose views import many
-Django submodules and the installed ones of a few libraries (requests, jinja2, yaml, ...):
+request); a generated, valid Django project (admin, auth, sessions, ...) whose views import
+many Django submodules and the installed ones of a few libraries (requests, jinja2, yaml, ...):
 several hundred site-packages modules, counted and printed. Its wsgi.py imports the urls, so a
 server process is ready once it imported them all, as runserver's (its checks import the urls).
 
 Tools, on free ports of 127.0.0.1: ``reloadmw serve`` (preload, the default; the first edit
 waits for its "preload template pid" line), ``reloadmw serve --no-preload``, ``manage.py
-runserver`` (StatReloader). Per edit (6; 2 with --quick): an idle of 1.5 s +- 0.5 s (seeded,
-the same for all), ``MESSAGE`` in mysite/views.py saved with a new text, then a GET every 20 ms,
-a new connection each, until the page shows it. Recorded: reloadmw's "restarted in X s" (from
-the old process reporting the change to the new one listening, the app imported) and whether it
-forked from the template; save -> fresh, from just after the write; refused connections, other
-errors. Ratios: preload / no-preload restart medians (target <= 0.25), runserver / preload save
--> fresh medians (target >= 3). ``python -m tests.benchmarks.restart [--edits N] [--jitter S]
-[--seed N] [--quick]``: every wait bounded, every server stopped by its process group; the last
-line of stdout is the results as JSON.
+runserver`` (StatReloader). Per edit (6; with --quick 1, on the example project alone): an idle
+of 1.5 s +- 0.5 s (seeded, the same for all), ``MESSAGE`` in mysite/views.py saved with a new
+text, then a GET every 20 ms, a new connection each, until the page shows it. Recorded:
+reloadmw's "restarted in X s" (from the old process reporting the change to the new one
+listening, the app imported) and whether it forked from the template; save -> fresh, from just
+after the write; refused connections, other errors. Ratios: preload / no-preload restart
+medians (target <= 0.25), runserver / preload save -> fresh medians (target >= 3). ``python -m
+tests.benchmarks.restart [--edits N] [--jitter S] [--seed N] [--quick]``: every wait bounded,
+every server stopped by its process group; the last line of stdout is the results as JSON.
 """
 
 from __future__ import annotations
@@ -223,11 +223,13 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a and b else None
 
 
-def run(edits: int = 6, jitter: float = 1.0, seed: int = 0) -> dict[str, Any]:
+def run(
+    edits: int = 6, jitter: float = 1.0, seed: int = 0, projects: int = len(PROJECTS)
+) -> dict[str, Any]:
     draw = random.Random(seed)
     idles = [IDLE + draw.uniform(-jitter / 2, jitter / 2) for _ in range(edits)]
     rows, modules, ratios = [], {}, {}
-    for project in PROJECTS:
+    for project in list(PROJECTS)[:projects]:
         root = make_project(project)
         try:
             modules[project] = count_modules(root)
@@ -286,9 +288,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--edits", type=int, default=6, help="edits per project and tool")
     parser.add_argument("--jitter", type=float, default=1.0, help="idle spread (s), 0: 1.5 s")
     parser.add_argument("--seed", type=int, default=0, help="of the idles")
-    parser.add_argument("--quick", action="store_true", help="2 edits per project and tool")
+    parser.add_argument("--quick", action="store_true", help="1 edit, the example project only")
     options = parser.parse_args(argv)
-    result = run(2 if options.quick else options.edits, options.jitter, options.seed)
+    if options.quick:
+        result = run(1, options.jitter, options.seed, projects=1)
+    else:
+        result = run(options.edits, options.jitter, options.seed)
     print("\n".join(report(result)), flush=True)
     print(json.dumps(result))
     return 0
