@@ -28,27 +28,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests import support
+from tests.benchmarks import djangosite
 from tests.benchmarks.staleness import stop
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "djangosite"
 CHROMIUM = "/usr/bin/chromium"
 TOOLS = ("reloadmw serve (live reload)", "runserver + django-browser-reload")
-IDLE = 1.5  # seconds the page sits idle before each edit (on average), and 3 s after the last
 TIMEOUT = 30.0  # every wait for the page, at most
 #: Reports what each document showed, once parsed: a load of the old text is a stale one.
 RECORD = (
@@ -59,16 +55,9 @@ SHOWS = "text => { const h = document.querySelector('h1'); return h !== null && 
 RESTARTED = {TOOLS[0]: r"reloadmw: restarted in", TOOLS[1]: r" changed, reloading\."}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def make_project(tool: str) -> Path:
     """A copy of the example; for django-browser-reload, with the app, its middleware and urls."""
-    root = Path(tempfile.mkdtemp(prefix="reloadmw-live-")) / "djangosite"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    root = djangosite.copy("reloadmw-live-")
     page = root / "mysite" / "templates" / "page.html"
     page.write_text(page.read_text().replace("<h1>", "<body>\n<h1>", 1) + "</body>\n")
     if tool == TOOLS[1]:
@@ -82,23 +71,13 @@ def make_project(tool: str) -> Path:
     return root
 
 
-def save(root: Path, text: str) -> None:
-    views = root / "mysite" / "views.py"
-    before = views.stat().st_mtime_ns
-    views.write_text(re.sub(r"(?m)^MESSAGE = .*$", lambda _: f"MESSAGE = {text!r}",
-                            views.read_text()))  # fmt: skip
-    if views.stat().st_mtime_ns <= before:  # an edit always moves the mtime
-        os.utime(views, ns=(before + 1_000_000, before + 1_000_000))
-
-
 def start(tool: str, root: Path, port: int, log: Any) -> subprocess.Popen[bytes]:
     if tool == TOOLS[0]:
         argv = [sys.executable, "-m", "reloadmw", "serve", "--port", str(port), "--extra-file",
                 f"{root}/mysite/templates/**/*.html", "mysite.wsgi:application"]  # fmt: skip
     else:
         argv = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"]
-    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env = djangosite.environment(root)
     return subprocess.Popen(argv, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env,
                             start_new_session=True)  # fmt: skip
 
@@ -167,7 +146,7 @@ def watch_page(page: Any) -> Watch:
 def measure(browser: Any, tool: str, idles: list[float]) -> dict[str, object]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    root, port = make_project(tool), free_port()
+    root, port = make_project(tool), support.free_port()
     url = f"http://127.0.0.1:{port}/"
     log = (root.parent / "server.log").open("wb")
     server = start(tool, root, port, log)
@@ -188,7 +167,7 @@ def measure(browser: Any, tool: str, idles: list[float]) -> dict[str, object]:
         for number, idle in enumerate(idles, 1):
             page.wait_for_timeout(idle * 1000)  # events are handled while Playwright waits
             watch.expected = f"edit {number} at {time.time():.6f}"
-            save(root, watch.expected)
+            djangosite.save(root, watch.expected)
             saves.append(time.monotonic())
             try:
                 page.wait_for_function(SHOWS, arg=watch.expected, polling=20)
@@ -196,7 +175,7 @@ def measure(browser: Any, tool: str, idles: list[float]) -> dict[str, object]:
             except PlaywrightTimeout:
                 seconds.append(None)
                 page.goto(url)
-        page.wait_for_timeout(2 * IDLE * 1000)  # a late second reload would show here
+        page.wait_for_timeout(2 * djangosite.IDLE * 1000)  # a late second reload would show here
         ends = [*saves[1:], time.monotonic()]
         loads = [sum(a <= t < b for t in watch.loads) for a, b in zip(saves, ends, strict=True)]
         began = [next((t - a for t in watch.navigations if a <= t < b), None)
@@ -224,8 +203,7 @@ def measure(browser: Any, tool: str, idles: list[float]) -> dict[str, object]:
 def run(edits: int = 6, jitter: float = 1.0, seed: int = 0) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
-    draw = random.Random(seed)
-    idles = [IDLE + draw.uniform(-jitter / 2, jitter / 2) for _ in range(edits)]
+    idles = djangosite.idles(edits, jitter, seed)
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:

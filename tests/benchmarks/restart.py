@@ -28,27 +28,25 @@ import http.client
 import importlib.util
 import json
 import os
-import random
 import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks import djangosite
 from tests.benchmarks.staleness import stop
 from tests.support import free_port
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "djangosite"
 PROJECTS = ("example djangosite", "generated, many libraries")
 TOOLS = ("reloadmw serve (preload)", "reloadmw serve --no-preload", "Django runserver")
-IDLE, TIMEOUT = 1.5, 30.0  # the mean idle before an edit; the longest wait for anything
+TIMEOUT = 30.0  # the longest wait for anything
 #: What the generated views import: these Django modules, and the installed ones of OTHERS.
 DJANGO = """db.models contrib.admin contrib.admin.views.main contrib.auth.models contrib.auth.views
 contrib.auth.forms contrib.sessions.models contrib.messages.views contrib.syndication.views forms
@@ -85,8 +83,7 @@ COUNT = ("import sys, mysite.wsgi, django.urls; django.urls.get_resolver().url_p
 
 
 def make_project(project: str) -> Path:
-    root = Path(tempfile.mkdtemp(prefix="reloadmw-restart-")) / "site"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    root = djangosite.copy("reloadmw-restart-", "site")
     if project == PROJECTS[1]:
         names = [f"django.{name}" for name in DJANGO.split()]
         names += [name for name in OTHERS if importlib.util.find_spec(name.split(".")[0])]
@@ -100,26 +97,12 @@ def make_project(project: str) -> Path:
     return root
 
 
-def environment(root: Path) -> dict[str, str]:
-    return dict(
-        os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1"
-    )
-
-
 def count_modules(root: Path) -> list[int]:
     """[all modules, site-packages modules] that the app loads with its urls."""
-    output = subprocess.run([sys.executable, "-c", COUNT], cwd=root, env=environment(root),
+    env = djangosite.environment(root)
+    output = subprocess.run([sys.executable, "-c", COUNT], cwd=root, env=env,
                             capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
     return [int(n) for n in output.stdout.split()]
-
-
-def save(root: Path, text: str) -> None:
-    views = root / "mysite" / "views.py"
-    before = views.stat().st_mtime_ns
-    views.write_text(re.sub(r"(?m)^MESSAGE = .*$", lambda _: f"MESSAGE = {text!r}",
-                            views.read_text()))  # fmt: skip
-    if views.stat().st_mtime_ns <= before:  # an edit always moves the mtime
-        os.utime(views, ns=(before + 1_000_000, before + 1_000_000))
 
 
 def ask(port: int) -> str:
@@ -152,7 +135,7 @@ def start(tool: str, root: Path, port: int, log: Any) -> subprocess.Popen[bytes]
     runserver = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"]
     argv = {TOOLS[0]: serve, TOOLS[1]: [*serve, "--no-preload"], TOOLS[2]: runserver}[tool]
     return subprocess.Popen(argv, cwd=root, stdout=log, stderr=subprocess.STDOUT,
-                            env=environment(root), start_new_session=True)  # fmt: skip
+                            env=djangosite.environment(root), start_new_session=True)  # fmt: skip
 
 
 def sweep(said: str) -> list[int]:
@@ -186,7 +169,7 @@ def measure(project: str, tool: str, idles: list[float]) -> dict[str, Any]:
         for number, idle in enumerate(idles, 1):
             time.sleep(idle)
             text, done = f"<h1>edit {number}</h1>", len(restart_lines(path))
-            save(root, text[4:-5])
+            djangosite.save(root, text[4:-5])
             saved = time.monotonic()
             while text not in (body := ask(port)) and time.monotonic() - saved < TIMEOUT:
                 failures[body[1:] if body.startswith("!") else "stale"] += 1
@@ -226,8 +209,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
 def run(
     edits: int = 6, jitter: float = 1.0, seed: int = 0, projects: int = len(PROJECTS)
 ) -> dict[str, Any]:
-    draw = random.Random(seed)
-    idles = [IDLE + draw.uniform(-jitter / 2, jitter / 2) for _ in range(edits)]
+    idles = djangosite.idles(edits, jitter, seed)
     rows, modules, ratios = [], {}, {}
     for project in list(PROJECTS)[:projects]:
         root = make_project(project)
