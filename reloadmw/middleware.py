@@ -169,8 +169,8 @@ class ReloadMiddleware(Routes):
                 self._live = None
                 self._due_at(self._check.next_due)
             if self._live is not None:  # the workers of one server share a stamp, if any
-                shared = self._asked if self.__class__ is _AmongSiblings else None
-                self._stamp = shared or (hook.asked() if ready else None)
+                among = self.__class__ is _AmongSiblings  # (its stamp is _asked already)
+                self._stamp = self._asked if among else hook.asked() if ready else None
                 self._generation = live.generation(self._stamp, self._built)
             self.hook = hook
 

@@ -59,9 +59,7 @@ class Routes:
 
     def _route(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         check = self._check
-        stale = self._asked.value > self._built  # a sibling found a change: we are replaced
-        if stale and self._answer is not None and check.state is not State.HANDED_OVER:
-            check.hand_over()
+        if self._replaced():
             return self._hook_answer(environ, start_response, then=[])
         if check.state is State.HANDED_OVER:
             return self._hook_answer(environ, start_response)
@@ -111,6 +109,16 @@ class Routes:
             return self._hook_answer(environ, start_response)
         return self._call_app(environ, start_response)
 
+    def _replaced(self) -> bool:
+        """Whether a sibling found a change just now: the server replaces this process,
+        which hands over from here on (True once, at the first request that sees it)."""
+        if self._answer is None or self._asked.value <= self._built:
+            return False
+        if self._check.state is State.HANDED_OVER:
+            return False
+        self._check.hand_over()
+        return True
+
     def _after_change(self) -> State:
         """Where a change leads: no more checks, or every request sent to the successor."""
         return State.HANDED_OVER if self._answer is not None else State.FINISHED
@@ -140,8 +148,7 @@ class Routes:
         """The live-reload script's requests: like any other, each drives the check first."""
         check, hook = self._check, self.hook
         assert self._live is not None and hook is not None
-        if self._asked.value > self._built and self._answer is not None:
-            check.hand_over()  # a sibling found a change
+        self._replaced()
         busy = check.running()  # (never waited for: a poll holds no worker)
         changed = [] if self._replaying or busy else check.run(then=self._after_change())
         if check.state is State.HANDED_OVER and hook.answers_held_requests:

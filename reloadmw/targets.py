@@ -209,6 +209,20 @@ def _load_ini(spec: str) -> WSGIApplication:
     return loadapp(f"config:{path}", name=name or "main")  # type: ignore[no-any-return]
 
 
+def _names_a_file(target: str) -> bool:
+    return target.endswith((".py", ".wsgi")) or os.sep in target
+
+
+def package_of(target: str) -> str | None:
+    """The top-level name of the module that a ``reloadmw serve`` TARGET imports (a file's
+    stem), or None for ``config:``."""
+    if target.startswith("config:"):
+        return None
+    if _names_a_file(target):
+        return os.path.splitext(os.path.basename(target))[0]
+    return target.partition(":")[0].split(".")[0]
+
+
 def load(target: str, options: Options | None = None) -> WSGIApplication:
     """A ``reloadmw serve`` TARGET, guarded and wrapped (never twice).
 
@@ -221,7 +235,7 @@ def load(target: str, options: Options | None = None) -> WSGIApplication:
         spec = target[len("config:") :]
         path = os.path.abspath(spec.partition("#")[0])
         return guarded(target, lambda: _load_ini(os.path.abspath(spec)), options, [path])
-    if target.endswith((".py", ".wsgi")) or os.sep in target:
+    if _names_a_file(target):
         path = os.path.abspath(target)
         dotted = all(part.isidentifier() for part in target.split("."))
         if dotted and target.endswith(".wsgi") and not os.path.isfile(path):

@@ -121,7 +121,7 @@ class Preloader:
         self.selector = selector  # the supervisor's: it hears the template's reports
         self.say = say
         self.wake = wake  # readable once a signal came: a Spawn waits no longer
-        self.names: list[str] = []  # every library module reported, in order
+        self.names: dict[str, None] = {}  # every library module reported, in order
         self.left_out: set[str] = set()
         self.failures = 0  # templates in a row that ended before they were ready
         self.process: subprocess.Popen[bytes] | None = None
@@ -157,8 +157,7 @@ class Preloader:
 
     def feed(self, names: list[str]) -> None:
         """Have the template import ``names`` too (those it was not asked yet)."""
-        known = set(self.names)
-        self.names += [name for name in names if name not in known]
+        self.names.update(dict.fromkeys(names))
         if self.later and self.control is None:
             self.later = False
             self.start()

@@ -153,26 +153,16 @@ def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
     threading.Thread(target=process.listen, daemon=True).start()
     watched = places([path for m in built for path in m.watched_files])
     disabled = "" if options.enabled else f"{DISABLE_VARIABLE} is set in the environment"
-    watchers = [m._check.watcher for m in built if m._check.watcher is not None]
-    own = _target_package(target)  # installed in site-packages, it is still the application
+    watcher = next((m._check.watcher for m in built if m._check.watcher is not None), None)
+    own = targets.package_of(target)  # installed in site-packages, it is still the application
     process.libraries = lambda: [
         name
-        for w in watchers[:1]
-        for name in w.libraries()  # (in the order they were imported)
+        for name in (watcher.libraries() if watcher is not None else [])  # in import order
         if own is None or (name != own and not name.startswith(f"{own}."))
     ]
     process.tell(protocol.Ready(os.getpid(), watched, disabled, process.libraries()))
     process.adapter.serve()
     time.sleep(HANDOVER_DRAIN)  # serve() returns on a stop; end() ends the process
-
-
-def _target_package(target: str) -> str | None:
-    """The top-level name of the module that a TARGET names, if it names one."""
-    if target.startswith("config:"):
-        return None
-    if target.endswith((".py", ".wsgi")) or os.sep in target:
-        return os.path.splitext(os.path.basename(target))[0]
-    return target.partition(":")[0].split(".")[0]
 
 
 def main(arguments: list[str]) -> None:
