@@ -188,10 +188,8 @@ class Supervisor:
                 f" (+{len(changed) - 1} more)" if changed[1:] else ""
             )
             self.spawn(also_watch=changed)
-            if self.preloader is not None:
-                self.preloader.feed(message.libraries)  # after the fork: it imports meanwhile
-        if isinstance(message, protocol.Ready) and self.preloader is not None:
-            self.preloader.feed(message.libraries)
+        if isinstance(message, protocol.Ready | protocol.Restart) and self.preloader is not None:
+            self.preloader.feed(message.libraries)  # (after a restart's fork, as it must)
         return None
 
     def how(self, pid: int) -> str:
