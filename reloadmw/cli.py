@@ -22,8 +22,9 @@ from .serve import ExitStatus, ServeError, serve
 
 DESCRIPTION = """\
 Serve a WSGI application on 127.0.0.1 and start it afresh in a new process when its code
-changes. TARGET is package.module:callable, a .py or .wsgi file that defines `application`,
-or config:FILE.ini[#name] for PasteDeploy."""
+changes. TARGET is package.module:callable (a module alone: its application, app, create_app
+or make_app; a factory that takes no argument is called, as flask --app does), a .py or .wsgi
+file that defines `application`, or config:FILE.ini[#name] for PasteDeploy."""
 
 FILES = """\
 Import TARGET as `reloadmw serve TARGET` would, and list the files its ReloadMiddleware

@@ -42,10 +42,11 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 
 from . import csp, inject
+from . import pages as own_pages
 from .watch.patterns import compile_excludes
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ class Live:
                 "</script>"
             ).encode()
 
-        return inject.add_tag(environ, start_response, app, tag)
+        return inject.add_tag(environ, start_response, _shown_errors(app), tag)
 
     def answer(
         self, environ: WSGIEnvironment, start_response: StartResponse, now: Now
@@ -206,6 +207,31 @@ class Live:
         self.files.look()
         said = decide(generation, version, query.get("b", [""])[0], now, self.files)
         return _send(start_response, "200 OK", "application/json", json.dumps(said).encode())
+
+
+def _shown_errors(app: WSGIApplication) -> WSGIApplication:
+    """``app``, whose error before it starts its response is a page with the traceback for a
+    local client (the live tag in it: the page reloads once the code is fixed), not the
+    server's bare 500. Any other client gets the server's, as before."""
+
+    def showing(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = False
+
+        def noting(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal started
+            started = True
+            return start_response(status, headers, exc_info)
+
+        try:
+            return app(environ, noting)
+        except Exception as error:
+            if started or not own_pages.is_local(environ):
+                raise
+            log.error("%s %s failed:\n%s", environ.get("REQUEST_METHOD"),
+                      environ.get("PATH_INFO"), own_pages.user_traceback(error))  # fmt: skip
+            return own_pages.application_error(error, environ, start_response)
+
+    return showing
 
 
 def _send(start_response: StartResponse, status: str, kind: str, body: bytes) -> list[bytes]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import os
+import traceback
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,26 @@ FORWARDING_HEADERS = (
     "HTTP_TRUE_CLIENT_IP",
     "HTTP_CF_CONNECTING_IP",
 )
+
+
+#: reloadmw's own directory, with a trailing separator.
+_OWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def user_traceback(error: BaseException) -> str:
+    """The traceback as Python prints it, without the frames of reloadmw and of importlib's
+    machinery: the user's own code first (a first frame in reloadmw reads as its fault)."""
+    shown = traceback.TracebackException.from_exception(error)
+    parts, seen = [shown], set()
+    while parts:  # the exception, its cause and context, and theirs
+        part = parts.pop()
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        kept = [f for f in part.stack if not f.filename.startswith((_OWN, "<frozen importlib"))]
+        part.stack = traceback.StackSummary.from_list(kept)
+        parts += [p for p in (part.__cause__, part.__context__) if p is not None]
+    return "".join(shown.format())
 
 
 def _is_loopback(address: str) -> bool:
@@ -120,6 +142,18 @@ def import_error(
         return _respond(environ, start_response, 500, "Internal Server Error", "")
     text = details + "\nreloadmw restarts the process when one of these files changes."
     return _respond(environ, start_response, 500, "The application failed to import", text)
+
+
+def application_error(
+    error: BaseException, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    """500 with the traceback of an error that the application let out before it began its
+    response (the server's own page says only "A server error occurred"); local clients only:
+    the caller re-raises for any other."""
+    importing = isinstance(error, ImportError | SyntaxError)
+    title = "The application failed to import" if importing else "The application failed"
+    text = user_traceback(error) + "\nreloadmw restarts the process when a watched file changes."
+    return _respond(environ, start_response, 500, title, text)
 
 
 def retry(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

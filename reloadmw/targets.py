@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import inspect
 import logging
 import os
 import sys
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("reloadmw")
+#: reloadmw's own directory, with a trailing separator.
+_OWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 
 class TargetError(ValueError):
@@ -37,9 +40,10 @@ class TargetError(ValueError):
 class BrokenImport:
     """The application stand-in while its import fails: a 500 that explains."""
 
-    def __init__(self, target: str, details: str) -> None:
+    def __init__(self, target: str, details: str, error: BaseException | None = None) -> None:
         self.target = target
         self.details = details
+        self.error = error
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return pages.import_error(self.details, environ, start_response)
@@ -48,12 +52,19 @@ class BrokenImport:
         return f"<BrokenImport {self.target!r}>"
 
 
+def failed_import(app: object) -> BaseException | None:
+    """The error that ``load`` served instead of the application, if it did (None when the
+    application imported)."""
+    broken = getattr(app, "app", None)
+    return broken.error if isinstance(broken, BrokenImport) else None
+
+
 def _traceback_files(error: BaseException) -> list[str]:
     """The source files named by a traceback (and a SyntaxError), outside the stdlib."""
     names = [frame.filename for frame in traceback.extract_tb(error.__traceback__)]
     if isinstance(error, SyntaxError) and error.filename:
         names.append(error.filename)
-    skip = (*stdlib_dirs(), os.path.join(os.path.dirname(os.path.abspath(__file__)), ""))
+    skip = (*stdlib_dirs(), _OWN)
     files = []
     for name in names:
         path = os.path.abspath(name)
@@ -112,7 +123,7 @@ def guarded(
     except TargetError:
         raise
     except Exception as error:
-        details = "".join(traceback.format_exception(error))
+        details = pages.user_traceback(error)
         found = [*watch, *_traceback_files(error), *_missing_module_files(error)]
         files = list(dict.fromkeys(found))
         log.error(
@@ -123,10 +134,27 @@ def guarded(
             details,
         )
         options = dataclasses.replace(options, extra_files=(*options.extra_files, *files))
-        return ReloadMiddleware(BrokenImport(target, details), options=options)
+        return ReloadMiddleware(BrokenImport(target, details, error), options=options)
     if isinstance(app, ReloadMiddleware) or built:
         return app
     return ReloadMiddleware(app, options=options)
+
+
+#: What a target that names a module alone is looked up as, in order (Flask's own rule for
+#: ``flask --app module``: an application object, then a factory).
+LOOKED_FOR = ("application", "app", "create_app", "make_app")
+
+
+def _factory(found: object) -> bool:
+    """Whether ``found`` is a function to call with no argument for the application (Flask's
+    ``create_app``), not one (a WSGI function takes environ and start_response)."""
+    if not inspect.isfunction(found):
+        return False
+    try:
+        inspect.signature(found).bind()
+    except TypeError:
+        return False
+    return True
 
 
 def _import_object(target: str) -> WSGIApplication:
@@ -140,18 +168,33 @@ def _import_object(target: str) -> WSGIApplication:
         if names.names_missing_module(error, module):
             raise TargetError(f"no module named {module!r} (from {target!r})") from error
         raise
-    attribute = ".".join(attributes) or "application"
+    if not attributes:
+        attributes = next((a for a in LOOKED_FOR if hasattr(found, a)), "").split(".")
+        if attributes == [""]:
+            looked = ", ".join(LOOKED_FOR)
+            raise TargetError(f"module {module!r} has none of {looked} (write {target}:NAME)")
+    attribute = ".".join(attributes)
     try:  # the module imported: a name it lacks is a mistake in the target, not in the code
-        found = names.walk(found, attribute.split("."))
+        found = names.walk(found, attributes)
     except AttributeError:
         raise TargetError(f"module {module!r} has no {attribute!r} (from {target!r})") from None
+    if _factory(found):
+        made = found()
+        log.debug("%s is a factory: called it for the application", target)
+        if not callable(made):
+            raise TypeError(f"{target}() returned {made!r}, which is not a WSGI application")
+        return made  # type: ignore[no-any-return]
     if not callable(found):
         raise TypeError(f"{target!r} is {found!r}, which is not a WSGI application")
     return found  # type: ignore[no-any-return]
 
 
 def import_app(target: str, **values: Any) -> WSGIApplication:
-    """Import ``"package.module:callable"`` (default callable ``application``) and wrap it.
+    """Import ``"package.module:callable"`` and wrap it.
+
+    A module alone means its first of ``application``, ``app``, ``create_app`` and
+    ``make_app``; a function that takes no argument (a factory, such as Flask's
+    ``create_app``) is called for the application, as ``flask --app`` does.
 
     :param target: what to import.
     :param values: ReloadMiddleware's options, as keywords.
@@ -226,7 +269,7 @@ def package_of(target: str) -> str | None:
 def load(target: str, options: Options | None = None) -> WSGIApplication:
     """A ``reloadmw serve`` TARGET, guarded and wrapped (never twice).
 
-    TARGET is ``package.module:callable``; a path to a ``.py`` or ``.wsgi``
+    TARGET is ``package.module:callable`` (as for ``import_app``); a path to a ``.py`` or ``.wsgi``
     file that defines ``application``; or ``config:FILE.ini`` (optionally
     ``#name``) for PasteDeploy.
     """
@@ -235,6 +278,8 @@ def load(target: str, options: Options | None = None) -> WSGIApplication:
         spec = target[len("config:") :]
         path = os.path.abspath(spec.partition("#")[0])
         return guarded(target, lambda: _load_ini(os.path.abspath(spec)), options, [path])
+    if target.endswith(".ini") and ":" not in target:
+        raise TargetError(f"{target!r} is an ini file: write config:{target}")
     if _names_a_file(target):
         path = os.path.abspath(target)
         dotted = all(part.isidentifier() for part in target.split("."))

@@ -168,7 +168,7 @@ class Preloader:
         self._asked.update(new)
         self._pending += 1
         with contextlib.suppress(OSError):
-            self.control.sendall(protocol.encode(protocol.Preload(new)))
+            self.control.sendall(protocol.encode(protocol.Preload(new, sorted(self.left_out))))
 
     def read_reports(self) -> None:
         """What the template said; a new template when this one ended."""
@@ -196,6 +196,17 @@ class Preloader:
         elif isinstance(message, protocol.Stale):
             log.debug("the preload template is stale (%s changed)", message.path)
             self.later = True  # a new one once the next server process is up
+
+    def leave_out(self, name: str) -> None:
+        """Leave ``name`` out of every later template ("": preload no more), and replace
+        this one once the next server process is up."""
+        if not name:
+            self.failures = MAX_TEMPLATES
+            self.stop()
+            return
+        self.left_out.add(name)
+        self.stop()
+        self.later = True
 
     def _ended(self) -> None:
         """The template exited: another takes its place, unless too many did in a row."""

@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -27,8 +28,11 @@ from .. import targets
 from ..collect import collecting
 from ..converters import DISABLE_VARIABLE
 from ..hooks import Hook
-from ..options import Options
+from ..middleware import ReloadMiddleware
+from ..options import Options, declarations
 from ..places import places
+from ..watch import module_file
+from ..watch.sources import is_site_path, library_dirs
 from . import platform, protocol
 from .adapter import Adapter, open_adapter
 from .forward import forward, successor_address
@@ -127,10 +131,48 @@ class HandOver(Hook):
         return forward(environ, start_response, self._process.address)
 
 
-def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
+def _library_at_fault(error: BaseException) -> str:
+    """The library module in which ``error`` was raised (the innermost frame of one), or ""."""
+    files = {module_file(module): name for name, module in list(sys.modules.items())}
+    stdlib, site = library_dirs()
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = os.path.abspath(frame.filename)
+        if path.startswith(stdlib) or not is_site_path(path, site):
+            continue
+        if name := files.get(path):
+            return name
+    return ""
+
+
+def unreached(options: Options, built: Sequence[ReloadMiddleware]) -> list[str]:
+    """A note where the application built its own ReloadMiddleware (an ini file's
+    ``[filter:reload]``) with options other than serve's: serve's flags cannot reach it."""
+    differ = {
+        (each.name, str(declaration.flag))
+        for middleware in built
+        for each, declaration in declarations(Options)
+        if declaration.flag is not None
+        and getattr(middleware.options, each.name) != getattr(options, each.name)
+    }
+    if not differ:
+        return []
+    flags = ", ".join(sorted(flag for _, flag in differ))
+    keys = ", ".join(sorted(name for name, _ in differ))
+    return [
+        f"the application builds its own ReloadMiddleware (an ini file's [filter:reload]): "
+        f"serve's {flags} do not reach it; set {keys} in that section, or leave the filter "
+        "out of the ini file under serve"
+    ]
+
+
+def run(
+    target: str, server: str, options: Options, sockets: list[str], forked: bool = False
+) -> None:
     """Serve ``target`` on the supervisor's socket, reporting on the control socket.
 
-    ``sockets`` are the arguments that name the two sockets (see ``platform.receive``).
+    ``sockets`` are the arguments that name the two sockets (see ``platform.receive``);
+    ``forked``: this process was forked from the preload template, which is suspect where
+    the application fails to import (it says ``Unfit`` and exits).
     """
     platform.ignore_console_signals()
     sock, control = platform.receive(sockets)
@@ -142,6 +184,10 @@ def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
         except targets.TargetError as error:
             process.tell(protocol.Failed(os.getpid(), str(error)))
             os._exit(protocol.ExitStatus.BAD_INPUT)
+    failure = targets.failed_import(app)
+    if forked and failure is not None:
+        process.tell(protocol.Unfit(os.getpid(), _library_at_fault(failure)))
+        os._exit(protocol.ExitStatus.UNFIT)
     for middleware in built:
         middleware.use_hook(handover)  # an ini's own [filter:reload] with hook=auto
     process.adapter = open_adapter(server, sock, app)
@@ -160,14 +206,18 @@ def run(target: str, server: str, options: Options, sockets: list[str]) -> None:
         for name in (watcher.libraries() if watcher is not None else [])  # in import order
         if own is None or (name != own and not name.startswith(f"{own}."))
     ]
-    process.tell(protocol.Ready(os.getpid(), watched, disabled, process.libraries()))
+    ready = protocol.Ready(
+        os.getpid(), watched, disabled, process.libraries(), failure is None,
+        unreached(options, built),
+    )  # fmt: skip
+    process.tell(ready)
     process.adapter.serve()
     time.sleep(HANDOVER_DRAIN)  # serve() returns on a stop; end() ends the process
 
 
-def main(arguments: list[str]) -> None:
+def main(arguments: list[str], forked: bool = False) -> None:
     """``python -m reloadmw.serve.process TARGET SERVER OPTIONS SOCKETS...``"""
-    run(arguments[0], arguments[1], Options.from_json(arguments[2]), arguments[3:])
+    run(arguments[0], arguments[1], Options.from_json(arguments[2]), arguments[3:], forked)
 
 
 if __name__ == "__main__":

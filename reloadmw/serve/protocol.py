@@ -1,7 +1,7 @@
 """What the supervisor and a server process say to each other, and how a process exits.
 
 Messages travel as JSON lines on the control socket pair: from the process,
-``Ready``, ``Restart`` and ``Failed``; from the supervisor, ``Stop``. The
+``Ready``, ``Restart``, ``Failed`` and ``Unfit``; from the supervisor, ``Stop``. The
 preload template (``reloadmw.serve.template``, Linux) gets ``Preload`` and
 ``Spawn`` and says ``Preloaded``, ``Spawned``, ``LeftOut`` and ``Stale``. Both
 sides use ``encode`` and ``Reader`` only, so a message is spelled in one place.
@@ -26,6 +26,9 @@ class ExitStatus(enum.IntEnum):
     BAD_INPUT = 2
     #: A server process that handed over to its successor and drained.
     HANDED_OVER = 3
+    #: A server process forked from the preload template that could not import the
+    #: application: a fresh interpreter takes its place.
+    UNFIT = 4
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class Ready:
     watched: str
     disabled: str = ""
     libraries: list[str] = field(default_factory=list)
+    #: False where it serves the error of the application's import instead.
+    imported: bool = True
+    #: Warnings for the user, which the supervisor prints once.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,15 +65,27 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class Unfit:
+    """From a process forked from the preload template, which then exits: the application
+    failed to import there (``module``: the library where it failed, or ""). The supervisor
+    starts a fresh interpreter instead; where that one imports it, the template is to blame."""
+
+    pid: int
+    module: str
+
+
+@dataclass(frozen=True)
 class Stop:
     """From the supervisor: finish the responses in flight, then exit."""
 
 
 @dataclass(frozen=True)
 class Preload:
-    """To the template: import these modules (those it has not yet)."""
+    """To the template: import these modules (those it has not yet), and never those of
+    ``avoid`` (left out before), nor their submodules."""
 
     names: list[str]
+    avoid: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,10 +126,34 @@ class Stale:
     path: str
 
 
-Message = Ready | Restart | Failed | Stop | Preload | Preloaded | LeftOut | Spawn | Spawned | Stale
+Message = (
+    Ready
+    | Restart
+    | Failed
+    | Unfit
+    | Stop
+    | Preload
+    | Preloaded
+    | LeftOut
+    | Spawn
+    | Spawned
+    | Stale
+)
 _KINDS: dict[str, type[Message]] = {
     kind.__name__.lower(): kind
-    for kind in (Ready, Restart, Failed, Stop, Preload, Preloaded, LeftOut, Spawn, Spawned, Stale)
+    for kind in (
+        Ready,
+        Restart,
+        Failed,
+        Unfit,
+        Stop,
+        Preload,
+        Preloaded,
+        LeftOut,
+        Spawn,
+        Spawned,
+        Stale,
+    )
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import selectors
 import signal
 import socket
@@ -56,6 +57,7 @@ class Child:
     process: subprocess.Popen[bytes] | preload.Forked
     control: socket.socket  # the supervisor's end of its control socket pair
     forked: bool = False  # from the preload template
+    fresh_because: str = ""  # why it was not forked, where it could have been
     started: float = field(default_factory=time.monotonic)
     reader: protocol.Reader = field(default_factory=protocol.Reader)
 
@@ -81,7 +83,12 @@ class Supervisor:
         self.stopping = False
         self.restart_started: float | None = None
         self.restart_path = ""
+        self.also_watch: list[str] = []  # what made the last restart
+        #: Set while a fresh interpreter checks a forked process's failed import: the
+        #: library it failed in ("" for none), which the template leaves out if it imports.
+        self.suspect: str | None = None
         self.announced = False
+        self.noted: set[str] = set()  # the warnings printed
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in str(host) else host
         self.banner = (
@@ -97,15 +104,16 @@ class Supervisor:
         if preloads and preload.available() and preload.become_subreaper():
             self.preloader = preload.Preloader(sock, self.selector, say, self.wake_read)
 
-    def spawn(self, also_watch: Sequence[str] = ()) -> Child:
+    def spawn(self, also_watch: Sequence[str] = (), fresh: bool = False) -> Child:
         """Start a server process; ``also_watch``: paths it watches besides its own (those
-        that made its predecessor restart, so that a deleted file that comes back is seen)."""
+        that made its predecessor restart, so that a deleted file that comes back is seen);
+        ``fresh``: in a fresh interpreter, never forked from the template."""
         mine, theirs = socket.socketpair()
         target, server, options = self.launch
         options = protocol.watch_also(options, also_watch)
         command = [sys.executable, "-m", "reloadmw.serve.process", target, server, options]
         forked = None
-        if self.preloader is not None:
+        if self.preloader is not None and not fresh:
             forked = self.preloader.spawn([target, server, options], theirs)
             if forked is None:  # a fork that came too late must not share this pair
                 mine.close()
@@ -116,6 +124,8 @@ class Supervisor:
         finally:
             theirs.close()
         child = Child(process, mine, forked=forked is not None)
+        if fresh:
+            child.fresh_because = "the forked one failed to import the application"
         self.children[process.pid] = child
         self.selector.register(child.control, selectors.EVENT_READ, child)
         self.current = child
@@ -175,6 +185,12 @@ class Supervisor:
             if not self.announced:
                 self.announced = True
                 say(self.banner)
+            for note in message.notes:
+                if note not in self.noted:
+                    self.noted.add(note)
+                    say(f"warning: {note}")
+            if self.suspect is not None:
+                self.blame_template(message)
             if self.restart_started is not None:
                 took = time.monotonic() - self.restart_started
                 say(f"restarted in {took:.2f}s after a change in {self.restart_path}: {where}")
@@ -187,10 +203,25 @@ class Supervisor:
             self.restart_path = changed[0] + (
                 f" (+{len(changed) - 1} more)" if changed[1:] else ""
             )
+            self.also_watch = list(changed)
             self.spawn(also_watch=changed)
+        elif isinstance(message, protocol.Unfit):
+            self.suspect = message.module
+            self.spawn(also_watch=self.also_watch, fresh=True)
         if isinstance(message, protocol.Ready | protocol.Restart) and self.preloader is not None:
             self.preloader.feed(message.libraries)  # (after a restart's fork, as it must)
         return None
+
+    def blame_template(self, ready: protocol.Ready) -> None:
+        """A fresh interpreter is ready where a forked process failed to import the
+        application: if it imported it, the template made the difference."""
+        suspect, self.suspect = self.suspect or "", None
+        if not ready.imported or self.preloader is None:
+            return  # it fails the same way afresh: the application's own error
+        what = suspect or "every module"
+        say(f"preload template: {what} left out (a process forked from the template failed "
+            "to import the application, a fresh interpreter did not)")  # fmt: skip
+        self.preloader.leave_out(suspect)
 
     def how(self, pid: int) -> str:
         """How a server process started, where a template may have served."""
@@ -199,6 +230,8 @@ class Supervisor:
             return ""
         if child.forked:
             return f" (forked from the template: {preloader.count} modules preloaded)"
+        if child.fresh_because:
+            return f" (a fresh interpreter: {child.fresh_because})"
         return " (a fresh interpreter: the template was not ready)"
 
     def reap(self) -> int | None:
@@ -211,6 +244,11 @@ class Supervisor:
             status = child.process.poll()
             if status is None:
                 continue
+            if child is self.current and child.control.fileno() != -1:
+                # What it said before it exited (an Unfit) decides what comes next.
+                while select.select([child.control], [], [], 0)[0]:
+                    if child.control.fileno() == -1 or self.read_reports(child) is not None:
+                        break
             del self.children[pid]
             self.forget_control(child)
             if child is self.current and not self.stopping:

@@ -6,11 +6,16 @@ imports the modules named by ``Preload`` (those that a server process had
 loaded from the standard library and site-packages: never the project's code,
 never a watched file), one at a time. A finder first on ``sys.meta_path`` stops
 any module from outside the libraries before it runs (the project's code, its
-settings): the import that wanted it fails, and is skipped, as is any import
-that fails. A module whose import left a thread (Python's or a native one), a
-descriptor (a file, a socket), or a changed working directory, environment or
-``sys.path`` makes the template exit with ``LeftOut``: the supervisor says so
-and starts a new template without that module.
+settings), and any module left out before: the import that wanted it fails.
+An import that fails is skipped, and so are the submodules it left behind
+(a package whose ``__init__`` raised keeps the submodules it had imported:
+a Django library imported before the project's settings exist, say, which the
+application would then find half made). A module whose import left a thread
+(Python's or a native one), a descriptor (a file, a socket), or a changed
+working directory, environment or ``sys.path`` (other than a library's own
+directories added at its end, as ``pkg_resources`` adds setuptools' vendored
+one) makes the template exit with ``LeftOut``: the supervisor says so and
+starts a new template without that module.
 
 On ``Spawn``, which brings the new server process's control socket, it first
 looks at every file it loaded, and at the ``.pth`` files of site-packages: one
@@ -35,92 +40,54 @@ import os
 import signal
 import socket
 import sys
-import threading
 import traceback
-from collections.abc import Sequence
-from importlib.machinery import ModuleSpec
-from types import ModuleType
+import warnings
 
 from ..watch import file_state, module_file
-from ..watch.sources import is_site_path, library_dirs
 from . import process, protocol
+from .imports import (
+    CHANGES,
+    Libraries,
+    LibrariesOnly,
+    ProjectCode,
+    forget_orphans,
+    quiet_unraisable,
+    quiet_warning,
+    state,
+)
 
 log = logging.getLogger("reloadmw")
 
-#: reloadmw's own files: the template runs them, they are no project code.
-OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _PR_SET_PDEATHSIG = 1
-
-
-class ProjectCode(BaseException):
-    """Raised by the template's finder before a module from outside the libraries runs
-    (not an ImportError, which a library could catch and go on without it)."""
-
-
-class _Libraries:
-    """Where the libraries are: the standard library's and site-packages' directories."""
-
-    def __init__(self) -> None:
-        self.stdlib, self.site = library_dirs()
-
-    def holds(self, path: str) -> bool:
-        return path.startswith((*self.stdlib, OWN)) or is_site_path(path, self.site)
-
-
-class LibrariesOnly(importlib.abc.MetaPathFinder):
-    """First on ``sys.meta_path`` in the template: a module found outside the libraries
-    raises ProjectCode before any of it runs."""
-
-    def __init__(self, libraries: _Libraries) -> None:
-        self._libraries = libraries
-
-    def find_spec(
-        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> ModuleSpec | None:
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        origin = spec.origin if spec is not None and spec.has_location else None
-        if origin and not self._libraries.holds(origin):
-            raise ProjectCode(name)
-        return None  # the usual finders find it again
-
-
-def _state() -> tuple[object, ...]:
-    """What an import must leave as it was: descriptors, threads, directory, environment."""
-    descriptors = len(os.listdir("/proc/self/fd"))
-    threads = max(threading.active_count(), len(os.listdir("/proc/self/task")))
-    return descriptors, threads, os.getcwd(), dict(os.environ), list(sys.path)
-
-
-_CHANGES = (
-    "it kept a file or a socket open",
-    "it started a thread",
-    "it changed the working directory",
-    "it changed the environment",
-    "it changed sys.path",
-)
 
 
 class Template:
     def __init__(self, listening: socket.socket, control: socket.socket) -> None:
         self.listening = listening
         self.control = control
-        self.libraries = _Libraries()
+        self.libraries = Libraries()
         self.finder = LibrariesOnly(self.libraries)
         self._files: dict[str, object] = {}  # what it loaded, and the state it had
         self._fds: list[int] = []  # control sockets received, one per Spawn
+        self.showwarning = warnings.showwarning  # the server process's, as it was
 
     def preload(self, names: list[str]) -> None:
         """Import ``names``; on a module that leaves a trace, say so and exit."""
         for name in names:
             if name in sys.modules:
                 continue
-            before, modules = _state(), set(sys.modules)
+            before, modules = state(), set(sys.modules)
             try:
                 importlib.import_module(name)
             except (Exception, ProjectCode, SystemExit) as error:
                 log.debug("not preloaded: %s (%s: %s)", name, type(error).__name__, error)
-            after = _state()
-            why = [w for w, b, a in zip(_CHANGES, before, after, strict=True) if a != b]
+                forget_orphans(modules)
+            after = state()
+            why = [
+                w
+                for w, b, a in zip(CHANGES, before, after, strict=True)
+                if a != b and not (w == CHANGES[-1] and self._extends_path(b, a))
+            ]
             for new in set(sys.modules) - modules:  # (a finder of its own let it through)
                 path = module_file(sys.modules.get(new))
                 if path is not None and not self.libraries.holds(path):
@@ -130,6 +97,14 @@ class Template:
                 os._exit(0)
         self._remember()
         self.tell(protocol.Preloaded(len(sys.modules)))
+
+    def _extends_path(self, before: object, after: object) -> bool:
+        """Whether ``sys.path`` only gained library directories at its end (a library's
+        own vendored directory): the application's process would gain them too."""
+        assert isinstance(before, list) and isinstance(after, list)
+        added = after[len(before) :]
+        return after[: len(before)] == before and all(self.libraries.holds(
+            os.path.join(os.path.abspath(entry), "")) for entry in added)  # fmt: skip
 
     def _remember(self) -> None:
         """The state of every file it loaded, and of the site directories' ``.pth`` files."""
@@ -143,8 +118,8 @@ class Template:
 
     def stale(self) -> str | None:
         """A file it loaded that changed since, if any."""
-        for path, state in self._files.items():
-            if file_state(path) != state:
+        for path, was in self._files.items():
+            if file_state(path) != was:
                 return path
         return None
 
@@ -184,11 +159,13 @@ class Template:
             for fd in self._fds:
                 os.close(fd)
             sys.meta_path.remove(self.finder)
+            sys.unraisablehook = sys.__unraisablehook__
+            warnings.showwarning = self.showwarning
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             sockets = [str(self.listening.fileno()), str(control)]
             sys.argv = [process.__file__ or "", *launch, *sockets]
             sys.orig_argv = [sys.executable, "-m", "reloadmw.serve.process", *sys.argv[1:]]
-            process.main(sys.argv[1:])
+            process.main(sys.argv[1:], forked=True)
             status = 0
         except SystemExit as exit:
             status = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
@@ -216,6 +193,7 @@ class Template:
                 os._exit(0)
             for message in reader.feed(data):
                 if isinstance(message, protocol.Preload):
+                    self.finder.avoid.update(message.avoid)
                     self.preload(message.names)
                 elif isinstance(message, protocol.Spawn) and self._fds:
                     if (path := self.stale()) is not None:
@@ -242,6 +220,8 @@ def main(arguments: list[str]) -> None:
     listening, control = (socket.socket(fileno=int(a)) for a in arguments[:2])
     template = Template(listening, control)
     sys.meta_path.insert(0, template.finder)
+    sys.unraisablehook = quiet_unraisable
+    template.showwarning, warnings.showwarning = warnings.showwarning, quiet_warning
     template.run()
 
 

@@ -57,4 +57,4 @@ def test_a_line_that_is_no_message_is_a_value_error(line):
 
 
 def test_exit_statuses_are_the_documented_numbers():
-    assert [int(s) for s in protocol.ExitStatus] == [0, 1, 2, 3]
+    assert [int(s) for s in protocol.ExitStatus] == [0, 1, 2, 3, 4]
