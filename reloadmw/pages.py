@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from webob import Request, Response
 
 from .syntax import Problem
+from .watch.sources import is_site_path, library_dirs
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -40,7 +41,19 @@ _OWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 def user_traceback(error: BaseException) -> str:
     """The traceback as Python prints it, without the frames of reloadmw and of importlib's
-    machinery: the user's own code first (a first frame in reloadmw reads as its fault)."""
+    machinery (a first frame in reloadmw reads as its fault), under the innermost frame of the
+    user's own code (not the standard library's, nor site-packages'): where to look first."""
+    stdlib, site = library_dirs()
+    frames = traceback.extract_tb(error.__traceback__)
+    if isinstance(error, SyntaxError) and error.filename:
+        frames.append(traceback.FrameSummary(error.filename, error.lineno or 0, "", line=""))
+    users = [f for f in frames if os.path.isabs(f.filename) and not f.filename.startswith(
+        (_OWN, *stdlib)) and not is_site_path(f.filename, site)]  # fmt: skip
+    where = ""
+    if users:
+        frame = users[-1]
+        source = f"\n    {frame.line.strip()}" if frame.line else ""
+        where = f"{_shown_path(frame.filename)}, line {frame.lineno}{source}\n\n"
     shown = traceback.TracebackException.from_exception(error)
     parts, seen = [shown], set()
     while parts:  # the exception, its cause and context, and theirs
@@ -51,7 +64,13 @@ def user_traceback(error: BaseException) -> str:
         kept = [f for f in part.stack if not f.filename.startswith((_OWN, "<frozen importlib"))]
         part.stack = traceback.StackSummary.from_list(kept)
         parts += [p for p in (part.__cause__, part.__context__) if p is not None]
-    return "".join(shown.format())
+    return where + "".join(shown.format())
+
+
+def _shown_path(path: str) -> str:
+    """``path`` from the working directory (the project's root), where it is under it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
 
 
 def _is_loopback(address: str) -> bool:

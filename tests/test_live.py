@@ -208,3 +208,21 @@ def test_the_option_in_python_ini_and_on_the_command_line(workdir):
     given = vars(parser().parse_args(["serve", "app.py", *flags]))
     assert given["live_reload"] is False
     assert given["live_files"] == ["a.css", "b.html"]
+
+
+def test_an_error_the_application_lets_out_is_a_page_that_reloads_itself():
+    # Django's own error handler can fail (its URL module does not import): the server's
+    # bare 500 said nothing, and the open page never updated once the code was fixed.
+    def failing(environ, start_response):
+        raise ImportError("cannot import name 'nothing' from 'views'")
+
+    web = TestApp(ReloadMiddleware(failing, live_reload=True, hook=ServeLike()),
+                  extra_environ=ENVIRON)  # fmt: skip
+    shown = web.get("/", headers={"Accept": "text/html"}, status=500, expect_errors=True)
+    assert shown.html.h1.text == "The application failed to import"
+    assert "ImportError: cannot import name 'nothing' from 'views'" in shown.html.pre.text
+    assert b'src="/__reloadmw__/live.js"' in shown.body
+    remote = TestApp(ReloadMiddleware(failing, live_reload=True, hook=ServeLike()),
+                     extra_environ={**ENVIRON, "REMOTE_ADDR": "192.0.2.1"})  # fmt: skip
+    with pytest.raises(ImportError):  # any other client: the server's own answer, as before
+        remote.get("/")

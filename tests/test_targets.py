@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from webtest import TestApp
 
@@ -137,3 +139,46 @@ def test_a_django_module_that_looks_like_a_file_name_gets_a_hint(workdir, monkey
     monkeypatch.chdir(workdir)
     with pytest.raises(TargetError, match=r"for the module, write mysite\.wsgi:application$"):
         load("mysite.wsgi")
+
+
+FACTORY = """
+def create_app(config=None):
+    def application(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"made by the factory"]
+    return application
+"""
+
+
+def test_a_factory_that_takes_no_argument_is_called(modules):
+    # `reloadmw serve flaskr:create_app`: called as `flask --app` calls it, not served.
+    modules("target_factory", FACTORY)
+    for target in ("target_factory:create_app", "target_factory"):  # alone: Flask's names
+        page = TestApp(import_app(target, interval=0)).get("/", extra_environ=LOCAL)
+        assert page.text == "made by the factory"
+
+
+def test_a_module_alone_is_looked_up_as_flask_does(modules):
+    modules("target_both", GOOD + "app = 'not this one'\n")
+    assert TestApp(import_app("target_both")).get("/", extra_environ=LOCAL).text == "good"
+    modules("target_neither", "VALUE = 1\n")
+    message = "module 'target_neither' has none of application, app, create_app, make_app"
+    with pytest.raises(TargetError, match=message):
+        load("target_neither")
+
+
+def test_an_ini_file_named_as_a_module_gets_a_hint(workdir):
+    with pytest.raises(TargetError, match="'development.ini' is an ini file: write config:"):
+        load("development.ini")
+
+
+def test_the_traceback_starts_where_the_users_code_failed(modules):
+    helper = modules("target_deep", "def value():\n    return 1 / 0\n")
+    modules("target_calls", "import target_deep\nVALUE = target_deep.value()\n")
+    page = TestApp(import_app("target_calls:application")).get(
+        "/", extra_environ=LOCAL, status=500
+    )
+    lines = page.text.splitlines()
+    assert lines[2:4] == [f"{helper}, line 2", "    return 1 / 0"]  # the innermost line
+    assert "reloadmw" + os.sep + "targets.py" not in page.text  # no frame of reloadmw's own
+    assert "<frozen importlib" not in page.text

@@ -88,7 +88,7 @@ class Supervisor:
         #: library it failed in ("" for none), which the template leaves out if it imports.
         self.suspect: str | None = None
         self.announced = False
-        self.noted: set[str] = set()  # the warnings printed
+        self.noted: set[str] = set()  # the kinds of warning printed
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in str(host) else host
         self.banner = (
@@ -185,9 +185,9 @@ class Supervisor:
             if not self.announced:
                 self.announced = True
                 say(self.banner)
-            for note in message.notes:
-                if note not in self.noted:
-                    self.noted.add(note)
+            for note in message.notes:  # once of each kind (what comes before the colon)
+                if (kind := note.partition(":")[0]) not in self.noted:
+                    self.noted.add(kind)
                     say(f"warning: {note}")
             if self.suspect is not None:
                 self.blame_template(message)

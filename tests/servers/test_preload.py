@@ -113,3 +113,52 @@ def test_without_preload_every_process_starts_afresh(workdir, serve):
     assert "preload template" not in log
     assert "forked" not in log
     assert "fresh interpreter" not in log
+
+
+FRAGILE = """\
+import os
+CONFIGURED = os.environ.get("FRAGILE_CONFIG")  # read once, at import
+
+
+def configuration():
+    if CONFIGURED is None:
+        raise RuntimeError("fragile was imported before the application configured it")
+    return CONFIGURED
+"""
+FRAGILE_APP = """\
+import os
+os.environ["FRAGILE_CONFIG"] = "configured"
+import fragile
+import version
+
+VALUE = fragile.configuration()
+
+
+def application(environ, start_response):
+    body = f"{VALUE} {version.VERSION} {os.getpid()}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [body]
+"""
+
+
+def test_a_library_that_differs_in_the_template_is_left_out(workdir, serve, site):
+    # A library that reads its configuration when imported, which the application sets
+    # first: imported by the template, it has none. The forked process cannot import the
+    # application; a fresh interpreter takes its place and the library is left out.
+    support.write(site / "fragile.py", FRAGILE)
+    support.write(workdir / "app.py", FRAGILE_APP)
+    server = serve()
+    assert support.get(server.port).text.startswith("configured 1 ")
+    templates_ready(server)
+    for number in (2, 3):
+        support.write(workdir / "version.py", f"VERSION = {number}\n", whole=True)
+        first = support.get(server.port)
+        assert (first.status, first.text.split()[:2]) == (200, ["configured", str(number)])
+        if number == 2:
+            log = server.log()
+            assert log.count("fragile left out (a process forked from the template failed") == 1
+            assert restarts(server)[-1].endswith(
+                "(a fresh interpreter: the forked one failed to import the application)"
+            ), log
+            templates_ready(server, 2)
+    assert "(forked from the template" in restarts(server)[-1], server.log()

@@ -31,11 +31,12 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
-def get(port: int, path: str = "/", timeout: float = 20.0) -> Response:
+def get(port: int, path: str = "/", timeout: float = 20.0, accept: str = "") -> Response:
     """One GET on a fresh connection; the whole body, however long."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Connection": "close", **({"Accept": accept} if accept else {})}
     try:
-        connection.request("GET", path, headers={"Connection": "close"})
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         body = response.read()
         return Response(response.status, dict(response.getheaders()), body)
