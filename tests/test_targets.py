@@ -168,7 +168,7 @@ def test_a_module_alone_is_looked_up_as_flask_does(modules):
 
 
 def test_an_ini_file_named_as_a_module_gets_a_hint(workdir):
-    with pytest.raises(TargetError, match="'development.ini' is an ini file: write config:"):
+    with pytest.raises(TargetError, match=r"'development\.ini' is an ini file: write config:"):
         load("development.ini")
 
 

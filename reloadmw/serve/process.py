@@ -33,7 +33,7 @@ from ..options import Options, declarations
 from ..places import places
 from ..watch import module_file
 from ..watch.sources import is_site_path, library_dirs
-from . import platform, protocol
+from . import platform, protocol, warm
 from .adapter import Adapter, open_adapter
 from .forward import forward, successor_address
 
@@ -190,6 +190,8 @@ def run(
         os._exit(protocol.ExitStatus.UNFIT)
     for middleware in built:
         middleware.use_hook(handover)  # an ini's own [filter:reload] with hook=auto
+    if failure is None:
+        log.debug("warmed in %.3fs", warm.warm())
     process.adapter = open_adapter(server, sock, app)
     if sys.platform != "win32":  # a signal sent to this process alone
         signal.signal(

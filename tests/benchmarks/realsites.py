@@ -29,11 +29,13 @@ never fresh), ``log`` (the server's last lines where reloadmw misbehaved or a to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -44,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.restart import sweep
-from tests.benchmarks.staleness import stop
 from tests.support import free_port, realsites
 
 PROJECTS = ("wagtail", "flaskr", "pyramid")
@@ -82,6 +83,20 @@ def start(site: realsites.Site, tool: str, port: int, log: Any) -> subprocess.Po
         argv, cwd=site.root, env=site.environment(), stdin=subprocess.DEVNULL, stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGINT to the server's process group (Ctrl-C), SIGKILL to what is left after 10 s; a
+    server that already exited is no error."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # a worker its master left behind
 
 
 def ready(server: subprocess.Popen[bytes], test: Any, timeout: float) -> bool:
