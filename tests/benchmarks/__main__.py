@@ -22,6 +22,7 @@ from tests.benchmarks import (
     fastpath,
     idle,
     live_reload,
+    realsites,
     restart,
     server,
     staleness,
@@ -94,6 +95,7 @@ def main(argv: list[str]) -> int:
     browser = ["--quick"] if quick else []
     show(live_reload.report(in_fresh_interpreter("tests.benchmarks.live_reload", *browser)))
     show(restart.report(in_fresh_interpreter("tests.benchmarks.restart", *browser)))
+    show(realsites.report(in_fresh_interpreter("tests.benchmarks.realsites", *browser)))
     stale = staleness.run(1 if quick else 3, (0.1, 1.0) if quick else staleness.DELAYS)
     stale_lines = staleness.report(stale)
     print("\n".join(stale_lines) + "\n", flush=True)

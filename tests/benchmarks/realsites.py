@@ -22,20 +22,19 @@ first request after each save answered 200 and fresh), ``first_status`` (its sta
 error's name), ``refused`` (refused or reset connections), ``non200`` (other answers than 200),
 ``stale`` (200s with the old text), ``errors`` (other failures, by name), ``forked`` (reloadmw:
 restarts forked from the template), ``median``, ``max`` (of ``fresh``; max null if an edit was
-never fresh), ``log`` (the server's last lines where reloadmw misbehaved or a tool failed),
+never fresh), ``log`` (the server's last lines where a tool failed, an edit never showed, or
+reloadmw misbehaved),
 ``left_behind`` (reloadmw processes killed after the stop; none should be).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,7 +45,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.restart import sweep
+from tests.benchmarks.timing import seconds
 from tests.support import free_port, realsites
+from tests.support.processes import stop_group
 
 PROJECTS = ("wagtail", "flaskr", "pyramid")
 OWN = {
@@ -83,20 +84,6 @@ def start(site: realsites.Site, tool: str, port: int, log: Any) -> subprocess.Po
         argv, cwd=site.root, env=site.environment(), stdin=subprocess.DEVNULL, stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGINT to the server's process group (Ctrl-C), SIGKILL to what is left after 10 s; a
-    server that already exited is no error."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGINT)
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(10)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)  # a worker its master left behind
 
 
 def ready(server: subprocess.Popen[bytes], test: Any, timeout: float) -> bool:
@@ -167,14 +154,16 @@ def measure(project: str, tool: str, idles: list[float]) -> dict[str, Any]:
     except Exception as error:  # a failed tool is a row, not the end of the run
         row["failed"] = f"{type(error).__name__}: {error}"
     finally:
-        if server is not None:
-            stop(server)
-        text = said()
-        row["left_behind"] = sweep(text) if tool == SERVE else []
-        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            if server is not None:
+                stop_group(server)
+            text = said()
+            row["left_behind"] = sweep(text) if tool == SERVE else []
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     row["forked"] = text.count("(forked from the template")
     misbehaved = row["refused"] or row["non200"] or row["errors"] or not all(row["first"])
-    if row["failed"] or (tool == SERVE and (misbehaved or None in row["fresh"])):
+    if row["failed"] or None in row["fresh"] or (tool == SERVE and misbehaved):
         row["log"] = text.splitlines()[-60:]
     done = [s for s in row["fresh"] if s is not None]
     row["median"] = statistics.median(done) if done else None
@@ -194,9 +183,6 @@ def run(edits: int = 6, seed: int = 0, projects: tuple[str, ...] = PROJECTS) -> 
 
 
 def report(result: dict[str, Any]) -> list[str]:
-    def sec(value: float | None) -> str:
-        return f"{value:.2f} s" if value is not None else "-"
-
     lines = [
         "Save -> fresh page on real projects (a GET at once, then every 20 ms); idle before "
         f"each edit: {' '.join(f'{i:.2f}' for i in result['idles'])} s",
@@ -211,10 +197,10 @@ def report(result: dict[str, Any]) -> list[str]:
             forked = f"{row['forked']}/{row['edits']}" if row["tool"] == SERVE else ""
             lines.append(
                 f"{row['project']:8} {row['tool']:20} {row['edits']:>5} {first:>13} "
-                f"{sec(row['median']):>8} {sec(row['max']):>8} {row['refused']:>7} "
+                f"{seconds(row['median']):>8} {seconds(row['max']):>8} {row['refused']:>7} "
                 f"{row['non200']:>7} {row['stale']:>5} {forked:>6}"
             )
-            lines.append(f"  each edit: {' '.join(sec(s) for s in row['fresh'])}; first "
+            lines.append(f"  each edit: {' '.join(seconds(s) for s in row['fresh'])}; first "
                          f"answers: {' '.join(map(str, row['first_status']))}")  # fmt: skip
         if row["note"]:
             lines.append(f"  {row['note']}")

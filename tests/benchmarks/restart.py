@@ -42,6 +42,7 @@ from typing import Any
 
 from tests.benchmarks import djangosite
 from tests.benchmarks.staleness import stop
+from tests.benchmarks.timing import seconds
 from tests.support import free_port
 
 PROJECTS = ("example djangosite", "generated, many libraries")
@@ -231,9 +232,6 @@ def run(
 
 
 def report(result: dict[str, Any]) -> list[str]:
-    def sec(value: float | None) -> str:
-        return f"{value:.2f} s" if value is not None else "-"
-
     lines = [
         "Restart time and save -> fresh page (a GET every 20 ms); idle before each edit: "
         f"{' '.join(f'{i:.2f}' for i in result['idles'])} s",
@@ -248,13 +246,13 @@ def report(result: dict[str, Any]) -> list[str]:
         errors = sum(row["errors"].values())
         forked = f"{sum(row['forked'])}/{row['edits']}" if row["tool"] == TOOLS[0] else ""
         lines.append(
-            f"{row['project']:27} {row['tool']:28} {sec(row['restart_median']):>14} "
-            f"{sec(row['restart_max']):>7} {sec(row['fresh_median']):>11} "
-            f"{sec(row['fresh_max']):>7} {forked:>6} {row['refused']:>7} {errors:>6}"
+            f"{row['project']:27} {row['tool']:28} {seconds(row['restart_median']):>14} "
+            f"{seconds(row['restart_max']):>7} {seconds(row['fresh_median']):>11} "
+            f"{seconds(row['fresh_max']):>7} {forked:>6} {row['refused']:>7} {errors:>6}"
         )
-        each = " ".join(sec(s) for s in row["fresh"])
+        each = " ".join(seconds(s) for s in row["fresh"])
         if row["tool"] != TOOLS[2]:
-            each = f"restart {' '.join(sec(s) for s in row['restart'])}; save->fresh {each}"
+            each = f"restart {' '.join(seconds(s) for s in row['restart'])}; save->fresh {each}"
         lines.append(f"  each edit: {each}")
         if row["errors"] or row["left_behind"]:
             lines.append(f"  errors: {row['errors']}; left behind, killed: {row['left_behind']}")

@@ -14,12 +14,10 @@ every server on 127.0.0.1 and stopped by its pid.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +25,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.support.processes import stop_group
 
 DELAYS = (0.1, 0.3, 1.0, 3.0)
 FILES = {
@@ -194,14 +194,7 @@ def servers(root: Path, port: int) -> dict[str, Callable[[], object]]:
 
 def stop(server: object) -> None:
     if isinstance(server, subprocess.Popen):
-        os.killpg(server.pid, signal.SIGINT)  # the group led by the server's own pid
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)  # a worker its master left behind
+        stop_group(server)  # the group led by the server's own pid
     else:
         server.stop()  # type: ignore[attr-defined]
 

@@ -42,3 +42,8 @@ def interleaved(
         name: Timing(name, statistics.median(values), min(values), max(values))
         for name, values in runs.items()
     }
+
+
+def seconds(value: float | None) -> str:
+    """A duration for a report's table: "0.53 s", or "-" where there is none."""
+    return f"{value:.2f} s" if value is not None else "-"

@@ -44,7 +44,13 @@ def edits_in_a_row(site: realsites.Site, server: support.Server, count: int) -> 
         assert (first.status, site.expect(number) in first.text) == (200, True), (
             f"edit {number}: {first.status} {first.text[:2000]}\n{server.log()[-6000:]}"
         )
-    return re.findall(r"restarted in [\d.]+s .*", server.log())
+
+    def lines() -> list[str]:
+        return re.findall(r"restarted in [\d.]+s .*", server.log())
+
+    # The supervisor writes its line as the new process takes over: a moment after the answer.
+    support.wait_for(lambda: len(lines()) >= count, 10, what=f"{count} restart lines")
+    return lines()
 
 
 def test_a_wagtail_site_is_fresh_and_well_after_every_edit(serve):

@@ -40,6 +40,20 @@ def stop_and_time(process: subprocess.Popen[bytes], send: Callable[[], None]) ->
             process.wait(10)
 
 
+def stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> None:
+    """``sig`` to the process group that ``process`` leads (Ctrl-C by default), SIGKILL after
+    10 s, then SIGKILL to what its master left behind; a process already gone is no error."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 class Server:
     """A server process on 127.0.0.1, stopped by its own pid."""
 

@@ -57,7 +57,10 @@ class Site:
             os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
 
     def environment(self) -> dict[str, str]:
-        return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+        # The project first on sys.path, as its own ``pip install -e .`` would have it (the
+        # project's own reloader, such as pserve, starts with its bin directory there).
+        return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
+                    PYTHONPATH=str(self.root))  # fmt: skip
 
 
 def _run(*command: object, cwd: Path) -> None:
@@ -136,7 +139,7 @@ def _site(name: str, root: Path) -> Site:
                      "{port}"])  # fmt: skip
     return Site(name, root, "config:development.ini", "/", "cc_starter/views/default.py",
                 "'project': 'version {}'",
-                [str(BIN / "pserve"), "development.ini", "--reload",
+                [str(BIN / "pserve"), "--reload", "development.ini",
                  "http_port={port}"])  # fmt: skip
 
 
