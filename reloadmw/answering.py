@@ -1,73 +1,180 @@
-"""In the fresh interpreter: import the entry module, then answer one request.
+"""In the fresh interpreter: import the entry module, then answer the held requests.
 
-``reloadmw.fresh`` starts it and reads its frames (see there); the request's
-environ comes in ``ENVIRON_VARIABLE`` (JSON), its body on standard input.
+``reloadmw.fresh`` starts it and reads its frames (see there). ``serve`` answers every
+old worker of one server for one edit, on a Unix socket in a private directory: each
+connection sends a ``Q`` frame (the environ's strings, JSON), the body in ``B`` frames
+and ``E``; the interpreter imports once, then answers each connection in a thread, and
+ends once no request came for ``IDLE`` seconds. ``main`` answers one request, whose
+environ comes in ``ENVIRON_VARIABLE`` (JSON) and body on standard input (where no such
+directory can be had).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import struct
+import socket
 import sys
+import tempfile
+import threading
+import time
+import traceback
 from typing import IO, TYPE_CHECKING, Any
+
+from .frames import FRAME, Out, send
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 #: Carries the request's environ (JSON) to the fresh interpreter.
 ENVIRON_VARIABLE = "RELOADMW_FRESH_ENVIRON"
-#: A frame: one kind byte, then the payload's length, then the payload.
-FRAME = struct.Struct("!cQ")
+#: A shared fresh interpreter ends once no request came for this long (seconds), or once
+#: its server is gone (looked at every ``LOOK`` seconds).
+IDLE = 5.0
+LOOK = 0.5
 
 
-def _send(out: IO[bytes], kind: bytes, payload: bytes = b"") -> None:
-    out.write(FRAME.pack(kind, len(payload)) + payload)
+def _import(kind: str, name: str, path: str, ordinal: int) -> WSGIApplication:
+    """Import the entry module; the ReloadMiddleware it built (the ``ordinal``-th)."""
+    from .collect import collecting
+
+    with collecting() as built:
+        if kind == "module":
+            import importlib
+
+            importlib.import_module(name)
+        else:
+            import runpy
+
+            runpy.run_path(path, run_name="__reloadmw_fresh__")
+    if not built:
+        raise LookupError(f"{name or path} built no ReloadMiddleware")
+    return built[ordinal] if ordinal < len(built) else built[0]
 
 
 def main() -> None:
     """Import the entry module, then answer the request on standard input."""
     kind, name, path, ordinal, descriptor = sys.argv[1:6]
     out = os.fdopen(int(descriptor), "wb", buffering=0)
-    from .collect import collecting
-
     try:
-        with collecting() as built:
-            if kind == "module":
-                import importlib
-
-                importlib.import_module(name)
-            else:
-                import runpy
-
-                runpy.run_path(path, run_name="__reloadmw_fresh__")
-        if not built:
-            raise LookupError(f"{name or path} built no ReloadMiddleware")
+        app = _import(kind, name, path, int(ordinal))
     except BaseException:
-        import traceback
-
-        _send(out, b"F", traceback.format_exc().encode(errors="replace"))
+        send(out, b"F", traceback.format_exc().encode(errors="replace"))
         os._exit(1)
-    _send(out, b"I")
-    app = built[int(ordinal)] if int(ordinal) < len(built) else built[0]
-    _serve_one(app, out)
+    send(out, b"I")
+    environ: dict[str, Any] = json.loads(os.environ.pop(ENVIRON_VARIABLE, "{}"))
+    _serve_one(app, out, environ, sys.stdin.buffer, threads=False)
     os._exit(0)
 
 
-def _serve_one(app: WSGIApplication, out: IO[bytes]) -> None:
-    environ: dict[str, Any] = json.loads(os.environ.pop(ENVIRON_VARIABLE, "{}"))
+def serve() -> None:
+    """Import the entry module, then answer every connection on the listening socket,
+    until none came for ``IDLE`` seconds or the server is gone; the socket's file goes with
+    this process (and the directory with the server)."""
+    if sys.platform == "win32":  # (reloadmw.shared starts none there)
+        raise SystemExit("a shared fresh interpreter needs a UNIX")
+    kind, name, path, ordinal, descriptor, address, server = sys.argv[2:9]
+    if os.fork():  # the worker that started this reaps the first half at once
+        os._exit(0)
+    os.setsid()  # (no signal sent to the old worker's group reaches it)
+    listener = socket.socket(fileno=int(descriptor))
+    try:
+        app: WSGIApplication | None = _import(kind, name, path, int(ordinal))
+        failure = b""
+    except BaseException:
+        app, failure = None, traceback.format_exc().encode(errors="replace")
+    threads: list[threading.Thread] = []
+
+    def answer(connection: socket.socket) -> None:
+        try:
+            with connection, connection.makefile("rb") as into:
+                out = connection.makefile("wb", buffering=0)
+                environ, body = _request(into)
+                if app is None:
+                    send(out, b"F", failure)
+                    return
+                send(out, b"I")
+                _serve_one(app, out, environ, body, threads=True)
+        except Exception:  # a worker that went away: its request is gone too
+            traceback.print_exc()
+
+    def start(connection: socket.socket) -> None:
+        connection.setblocking(True)
+        thread = threading.Thread(target=answer, args=(connection,), daemon=True)
+        thread.start()
+        threads.append(thread)
+
+    listener.settimeout(LOOK)
+    last = time.monotonic()
+    while True:
+        try:
+            start(listener.accept()[0])
+            last = time.monotonic()
+        except TimeoutError:
+            threads[:] = [thread for thread in threads if thread.is_alive()]
+            if threads:
+                last = time.monotonic()
+            elif time.monotonic() - last >= IDLE or not _alive(int(server)):
+                break
+    with contextlib.suppress(OSError):
+        os.unlink(address)  # no connection comes any more: a later one starts its own
+    if not _alive(int(server)):  # nobody needs the directory any more
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(os.path.dirname(address), "lock"))
+            os.rmdir(os.path.dirname(address))
+    listener.setblocking(False)
+    with contextlib.suppress(OSError):
+        while True:  # what came in between
+            start(listener.accept()[0])
+    for thread in threads:
+        thread.join()
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (another user's: alive)
+        return True
+    return True
+
+
+def _request(into: IO[bytes]) -> tuple[dict[str, Any], IO[bytes]]:
+    """The environ's strings and the body (spooled) of one connection's request."""
+
+    def frame() -> tuple[bytes, bytes]:
+        kind, length = FRAME.unpack(into.read(FRAME.size))
+        return kind, into.read(length)
+
+    kind, payload = frame()
+    if kind != b"Q":
+        raise ValueError(f"a request starts with Q, not {kind!r}")
+    environ = json.loads(payload)
+    body = tempfile.SpooledTemporaryFile(1 << 20)  # noqa: SIM115 - the request's own
+    while (piece := frame())[0] == b"B":
+        body.write(piece[1])
+    body.seek(0)
+    return environ, body
+
+
+def _serve_one(
+    app: WSGIApplication, out: Out, environ: dict[str, Any], body: IO[bytes], threads: bool
+) -> None:
     environ.update({
-        "wsgi.version": (1, 0), "wsgi.input": sys.stdin.buffer, "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": True,
+        "wsgi.version": (1, 0), "wsgi.input": body, "wsgi.errors": sys.stderr,
+        "wsgi.multithread": threads, "wsgi.multiprocess": True, "wsgi.run_once": not threads,
     })  # fmt: skip
     sent: list[bool] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         if exc_info is not None and sent:
             raise exc_info[1].with_traceback(exc_info[2])
-        _send(out, b"H", json.dumps({"status": status, "headers": headers}).encode())
+        send(out, b"H", json.dumps({"status": status, "headers": headers}).encode())
         sent.append(True)
-        return lambda data: _send(out, b"B", bytes(data)) if data else None
+        return lambda data: send(out, b"B", bytes(data)) if data else None
 
     try:
         result = app(environ, start_response)
@@ -76,22 +183,20 @@ def _serve_one(app: WSGIApplication, out: IO[bytes]) -> None:
                 if piece:
                     if not sent:
                         raise RuntimeError("the application sent a body before start_response")
-                    _send(out, b"B", bytes(piece))
+                    send(out, b"B", bytes(piece))
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
         if not sent:
-            _send(out, b"H", json.dumps({"status": "200 OK", "headers": []}).encode())
-        _send(out, b"E")
+            send(out, b"H", json.dumps({"status": "200 OK", "headers": []}).encode())
+        send(out, b"E")
     except Exception:
-        import traceback
-
         traceback.print_exc()
         if sent:
-            _send(out, b"X")
+            send(out, b"X")
             return
-        _send(out, b"H", json.dumps({"status": "500 Internal Server Error", "headers": [
+        send(out, b"H", json.dumps({"status": "500 Internal Server Error", "headers": [
             ("Content-Type", "text/plain; charset=utf-8")]}).encode())  # fmt: skip
-        _send(out, b"B", b"Internal Server Error")
-        _send(out, b"E")
+        send(out, b"B", b"Internal Server Error")
+        send(out, b"E")

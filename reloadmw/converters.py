@@ -63,6 +63,23 @@ def aslist(name: str, value: object) -> tuple[str, ...]:
     return tuple(os.fspath(item) for item in items)
 
 
+#: ``interval = auto``: checks take at most ``AUTO_SHARE`` of the time (see reloadmw.check).
+AUTO = "auto"
+
+
+def asinterval_or_auto(name: str, value: object) -> float | str:
+    """``"auto"``, or a number of seconds as ``asinterval`` reads it."""
+    if isinstance(value, str) and value.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return asinterval(name, value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"reloadmw option {name!r}: expected auto or a finite number of seconds >= 0, "
+            f"got {value!r}"
+        ) from None
+
+
 def asinterval(name: str, value: object) -> float:
     """Read a number of seconds: finite and not negative."""
     if isinstance(value, bool):

@@ -9,11 +9,10 @@ nothing is forwarded over the network, so no client can forge such a request, an
 no server's reload can wait for itself: the old worker's request ends when the
 fresh interpreter's answer does, whatever the server does meanwhile.
 
-The fresh interpreter finds the environ's strings (JSON) in its environment and the
-body on its standard input, a temporary file; it writes frames to a pipe: ``I`` (imported) or
-``F`` (the import failed, with the traceback), ``H`` (status and headers), ``B``
-(a piece of the body), ``E`` (the end) or ``X`` (the application failed after the
-headers: the response is cut, as it would have been in the old process). Its
+Under gunicorn and uWSGI the old workers of one edit share one such interpreter
+(``reloadmw.shared``); elsewhere, or where that cannot be, a request gets its own, which
+finds the environ's strings (JSON) in its environment and the body on its standard
+input, a temporary file, and writes its frames (``reloadmw.frames``) to a pipe. Its
 standard output and errors go to the server's error stream.
 """
 
@@ -23,17 +22,19 @@ import contextlib
 import json
 import logging
 import os
-import select
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING
 
-from . import preflight
-from .answering import ENVIRON_VARIABLE, FRAME
+from . import preflight, shared
+from .answering import ENVIRON_VARIABLE
+from .frames import Frames, Gone, ImportFailed
 from .restart import AfterClose
+
+__all__ = ["Answer", "Gone", "Held", "ImportFailed", "spool"]
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -63,14 +64,6 @@ def timeout() -> float:
     except ValueError:
         return TIMEOUT
     return value if value > 0 else TIMEOUT
-
-
-class ImportFailed(Exception):
-    """The fresh interpreter could not import the application: the traceback."""
-
-
-class Gone(Exception):
-    """The fresh interpreter stopped answering, or took too long."""
 
 
 def spool(environ: WSGIEnvironment) -> tuple[IO[bytes], dict[str, str]]:
@@ -104,17 +97,35 @@ def spool(environ: WSGIEnvironment) -> tuple[IO[bytes], dict[str, str]]:
 
 
 class Answer:
-    """One request, answered by a fresh interpreter; ``fallback`` answers if it cannot."""
+    """One request, answered by a fresh interpreter; ``fallback`` answers if it cannot.
 
-    def __init__(self, entry: preflight.Entry, ordinal: int, fallback: WSGIApplication) -> None:
+    ``edit()`` names the edit that the server replaces its workers for (the siblings'
+    shared stamp: the last ask), or 0: every old worker of one server sends its requests
+    for one edit to one fresh interpreter (``shared``), which imports once. Where there is
+    no such name or no private directory, each request gets its own.
+    """
+
+    def __init__(
+        self,
+        entry: preflight.Entry,
+        ordinal: int,
+        fallback: WSGIApplication,
+        edit: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.entry = entry
         self.ordinal = ordinal
         self.fallback = fallback
+        self.edit = edit
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         stream, carried = spool(environ)
         try:
-            child = _Child(self.entry, self.ordinal, stream, carried)
+            edit = self.edit()
+            child: Frames = (
+                shared.Sent(self.entry, self.ordinal, edit, stream, carried, timeout())
+                if edit and shared.directory() is not None
+                else _Child(self.entry, self.ordinal, stream, carried)
+            )
         except OSError as error:
             log.warning("could not start a fresh interpreter (%s): the old code answers", error)
             return self._old(environ, start_response, stream, carried)
@@ -150,8 +161,8 @@ class Answer:
         return AfterClose(result, stream.close)  # the spooled body, once answered
 
 
-class _Child:
-    """The fresh interpreter and the read end of its frames."""
+class _Child(Frames):
+    """A fresh interpreter of its own for one request, and the read end of its frames."""
 
     def __init__(
         self, entry: preflight.Entry, ordinal: int, stream: IO[bytes], carried: dict[str, str]
@@ -160,7 +171,9 @@ class _Child:
         if executable is None:
             raise OSError(f"no Python interpreter beside {sys.executable}")
         read, write = os.pipe()
-        env = preflight.fresh_environment(**{ENVIRON_VARIABLE: json.dumps(carried)})
+        env = preflight.fresh_environment(
+            **{ENVIRON_VARIABLE: json.dumps(carried), "RELOADMW_FRESH": "request"}
+        )
         arguments = [entry.kind, entry.name, entry.path, str(ordinal), str(write)]
         try:
             self.process = subprocess.Popen(
@@ -175,56 +188,12 @@ class _Child:
         self.stream = stream
         self.frames = os.fdopen(read, "rb", buffering=0)
         self.limit = timeout()
-        self.done = False
 
-    def read(self) -> tuple[bytes, bytes]:
-        kind, length = FRAME.unpack(self._exactly(FRAME.size))
-        return kind, self._exactly(length)
+    def ended(self) -> str:
+        return f"the fresh interpreter ended (status {self.process.poll()})"
 
-    def _exactly(self, size: int) -> bytes:
-        data = b""
-        while len(data) < size:
-            ready, _, _ = select.select([self.frames], [], [], self.limit)
-            if not ready:
-                raise Gone(f"the fresh interpreter sent nothing for {self.limit:g}s")
-            piece = self.frames.read(size - len(data))
-            if not piece:
-                raise Gone(f"the fresh interpreter ended (status {self.process.poll()})")
-            data += piece
-        return data
-
-    def expect_import(self) -> None:
-        kind, payload = self.read()
-        if kind == b"F":
-            raise ImportFailed(payload.decode(errors="replace"))
-        if kind != b"I":
-            raise Gone(f"the fresh interpreter sent {kind!r} before its import")
-
-    def headers(self) -> tuple[str, list[tuple[str, str]]]:
-        kind, payload = self.read()
-        if kind != b"H":
-            raise Gone(f"the fresh interpreter sent {kind!r} instead of headers")
-        data = json.loads(payload)
-        return data["status"], [(name, value) for name, value in data["headers"]]
-
-    def body(self) -> Iterator[bytes]:
-        try:
-            while True:
-                kind, payload = self.read()
-                if kind == b"B":
-                    yield payload
-                elif kind == b"E":
-                    self.done = True
-                    return
-                else:  # the application failed: cut the response, as it would have been
-                    raise Gone("the application failed after its headers (see its traceback)")
-        finally:
-            self.close()
-            self.stream.close()
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.frames.close()
+    def end(self) -> None:
+        """Once the frames are read (or given up on): the interpreter is done with."""
         process = self.process
         if not self.done and process.poll() is None:
             process.kill()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from .middleware import ReloadMiddleware
 from .places import by_directory, plural, shown
+from .restart import how_often
 from .targets import BrokenImport
 from .watch import module_file
 
@@ -39,10 +40,8 @@ def _one(target: str, middleware: ReloadMiddleware, user_extra: Sequence[str]) -
     if watcher is None:
         return [f"{target}: reloadmw is disabled (enabled=False or RELOADMW_DISABLE is set)"]
     options = middleware.options
-    checked = f"at most once per {options.interval:g}s" if options.interval else "on every request"
-    lines = [
-        f"{target}: {plural(len(watcher), 'file')} watched ({watcher.backend} backend, {checked})"
-    ]
+    checked = how_often(options.interval)
+    lines = [f"{target}: {plural(len(watcher), 'file')} watched ({watcher.describe()}, {checked})"]
     reasons = watcher.reasons
     if isinstance(middleware.app, BrokenImport):
         lines.append("  importing it failed: the files named by the failure are watched")

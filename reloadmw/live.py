@@ -11,8 +11,9 @@ process as any request's would. The answer (JSON, no path or file name in it)
 says what to do:
 
 - ``reload``: newer code answers now (a process of a later generation, or the
-  fresh answers that follow a change), the page's diagnostic is outdated, or a
-  live file that is not a stylesheet changed;
+  fresh answers that follow a change), the page's diagnostic is outdated, a
+  live file that is not a stylesheet changed, or a framework's template did (the
+  process read it again: see ``reloadmw.watch.templates``);
 - ``css`` with a new ``version``: only stylesheets changed; the page swaps its
   own stylesheets in place;
 - ``wait``: a change was found and the new code cannot answer yet: ask again
@@ -68,6 +69,7 @@ class Now:
     generation: int
     restarting: bool = False  # a change was found, and the new code cannot answer yet
     broken: str = ""  # the key of the diagnostic it serves, if it serves one
+    templates: int = 0  # the newest mtime among the framework's templates (ns)
 
 
 def generation(stamp: ctypes.c_int64 | None, built: int) -> int:
@@ -131,12 +133,12 @@ def decide(
         return {"reload": True, "generation": str(now.generation)}
     if broken:
         return {}
-    newer = files.newer(version)
-    if not newer:
+    newer, templates = files.newer(version), now.templates > version
+    if not newer and not templates:
         return {}
-    if all(path.endswith(STYLESHEETS) for path in newer):
-        return {"css": True, "version": str(files.version)}
-    return {"reload": True}
+    if not templates and all(path.endswith(STYLESHEETS) for path in newer):
+        return {"css": True, "version": str(max(files.version, now.templates))}
+    return {"reload": True}  # (a template edit: the process read it again, no restart)
 
 
 @functools.cache
@@ -178,7 +180,7 @@ class Live:
                 return None
             self.files.look()
             said = now()
-            built = f"{said.generation}.{self.files.version}.{said.broken}"
+            built = f"{said.generation}.{max(self.files.version, said.templates)}.{said.broken}"
             nonce = f' nonce="{html.escape(allowed.nonce)}"' if allowed.nonce else ""
             return (
                 f'<script src="{html.escape(src)}live.js" data-reloadmw="{built}"{nonce} defer>'

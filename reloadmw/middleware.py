@@ -75,7 +75,10 @@ class ReloadMiddleware(Routes):
         self._asked = ctypes.c_int64(0)  # past ``_built``: this process runs old code
         self._built = self._app.built_ns
         if o.enabled:
-            watcher = Watcher(o.extra_files, o.exclude, o.include_site_packages, o.backend)
+            watcher = Watcher(
+                o.extra_files, o.exclude, o.include_site_packages, o.backend,
+                templates_of=app if o.templates else None,
+            )  # fmt: skip
         #: The live reload, while it may be on (``None`` in options: decided when preparing).
         live_on = o.enabled and o.live_reload is not False
         self._live = live.Live(o.live_files, o.exclude) if live_on else None
@@ -90,11 +93,13 @@ class ReloadMiddleware(Routes):
             gate=self._import_failure if self._entry is not None else None,
         )  # fmt: skip
         if watcher is not None:
-            watching(self._app.pid, watcher.paths, o.interval)
+            watching(self._app.pid, watcher.paths, o.interval, watcher.describe())
 
     def __repr__(self) -> str:
         state = "enabled" if self.options.enabled else "disabled"
-        return f"<ReloadMiddleware {state} interval={self.options.interval:g} app={self.app!r}>"
+        interval = self.options.interval
+        shown = interval if isinstance(interval, str) else f"{interval:g}"
+        return f"<ReloadMiddleware {state} interval={shown} app={self.app!r}>"
 
     def _due_at(self, when: float) -> None:
         self._next_due = when if self._live is None else -math.inf  # live: every request routed
@@ -157,8 +162,10 @@ class ReloadMiddleware(Routes):
                 self._answer = hook.answer
                 self._check.hold = True
             elif hook.fresh_answers and self._entry and self.options.on_change == "restart":
-                self._answer = fresh.Answer(self._entry, self._ordinal, self._call_app)
+                edit = lambda: self._asked.value  # noqa: E731 - the siblings' stamp, as it is then
+                self._answer = fresh.Answer(self._entry, self._ordinal, self._call_app, edit)
                 self._check.hold = True
+                self._check.found = hook.ask  # the edit is named before a request is sent on
                 if (asked := hook.asked()) is not None:  # (a c_int64 of 0 is false)
                     self._asked, self.__class__ = asked, _AmongSiblings
                 if hook.restart_after_answer:

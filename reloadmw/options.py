@@ -27,6 +27,7 @@ from .converters import (
     aschoice,
     ashook,
     asinterval,
+    asinterval_or_auto,
     aslist,
     asport,
     astext,
@@ -68,9 +69,12 @@ def declarations(cls: type) -> Iterator[tuple[dataclasses.Field[Any], Declaratio
 class Options:
     """The options of ``ReloadMiddleware``, the same in Python and in ini files."""
 
-    interval: float = option(
-        1.0, asinterval, "seconds (float)",
-        "Time between two checks, at least. ``0`` checks on every request.",
+    interval: float | str = option(
+        "auto", asinterval_or_auto, "``auto`` or seconds (float)",
+        "Time between two checks, at least. ``auto``: as often as keeps the checks under 1% "
+        "of the time, from what they cost here (every request with ``inotify``, every few "
+        "milliseconds with ``stat`` on a few hundred files), so that the first page after a "
+        "save is checked. ``0`` checks on every request.",
         flag="--interval", example="interval = 0.5", serve_default=0.0,
     )  # fmt: skip
     hook: Any = option(
@@ -95,6 +99,15 @@ class Options:
         "Files never to watch, matched against absolute paths; a relative pattern matches at "
         "any depth.",
         flag="--exclude", example="exclude = */migrations/*.py",
+    )  # fmt: skip
+    templates: bool = option(
+        True, asbool, "bool",
+        "Ask the framework where its templates are and watch them: Django's template "
+        "directories (its apps' included), Flask's and its blueprints' template folders, "
+        "pyramid_jinja2's search path and the templates it loads. An edit makes the "
+        "framework read them again, with no restart, and reloads an open page. Templates "
+        "in site-packages are left out, as modules are.",
+        flag="--templates", example="templates = no",
     )  # fmt: skip
     include_site_packages: bool = option(
         False, asbool, "bool",

@@ -45,12 +45,19 @@ class AfterClose:
             self._after()
 
 
-def watching(pid: int, paths: list[str], interval: float) -> None:
-    """Say at INFO, once, what this process watches and how often."""
+def how_often(interval: float | str) -> str:
+    """The ``interval`` option in words: ``"on every request"``, say."""
+    if interval == "auto":
+        return "on requests, as often as keeps the checks under 1% of the time"
+    return f"at most once per {interval:g}s" if interval else "on every request"
+
+
+def watching(pid: int, paths: list[str], interval: float | str, how: str) -> None:
+    """Say at INFO, once, what this process watches, how, and how often."""
     log.info(
-        "pid %d restarts when its code changes (%s, checked on requests %s); this is "
-        "meant for development, not production",
-        pid, places(paths), f"{interval:g}s apart at least" if interval else "every time",
+        "pid %d restarts when its code changes (%s, %s, checked %s); this is meant for "
+        "development, not production",
+        pid, places(paths), how, how_often(interval),
     )  # fmt: skip
 
 

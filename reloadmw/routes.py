@@ -60,9 +60,9 @@ class Routes:
     def _route(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         check = self._check
         if self._replaced():
-            return self._hook_answer(environ, start_response, then=[])
+            return self._send_on(environ, start_response, then=[])
         if check.state is State.HANDED_OVER:
-            return self._hook_answer(environ, start_response)
+            return self._send_on(environ, start_response)
         if check.state is State.BROKEN:
             return self._check_first(environ, start_response, run=not self._replaying)
         if self._holds_requests() and check.running():  # its outcome may concern us
@@ -102,7 +102,6 @@ class Routes:
             hook = self.hook
             assert hook is not None
             if changed and hook.restart_after_answer:  # restart once the answers are sent
-                hook.ask(changed)
                 return self._hook_answer(environ, start_response, then=changed)
             if changed:  # this request's check found it: restart, then send it on too
                 self._restart(changed, environ)
@@ -126,6 +125,23 @@ class Routes:
     def _holds_requests(self) -> bool:
         """Whether the request that finds a change is held and answered by the new code."""
         return self._answer is not None and self.options.on_change == "restart"
+
+    def _send_on(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        then: list[str] | None = None,
+    ) -> Iterable[bytes]:
+        """A handed-over process sends the request to its successor; an edit made since
+        is asked for first, so that the successor that answers has it."""
+        later = self._check.follow()
+        hook = self.hook
+        assert hook is not None
+        if later and not hook.restart_after_answer:
+            self._restart(later, environ)  # (gunicorn: the arbiter replaces the workers again)
+        elif later:
+            then = later
+        return self._hook_answer(environ, start_response, then=then)
 
     def _hook_answer(
         self,
@@ -155,9 +171,9 @@ class Routes:
             if changed:
                 self._restart(changed, environ)
             return self._hook_answer(environ, start_response)  # the new process answers it
-        if changed and hook.restart_after_answer:
-            hook.ask(changed)
-        elif changed and self._answer is not None:  # asks now, as the request would (gunicorn)
+        if (
+            changed and not hook.restart_after_answer and self._answer is not None
+        ):  # asks now, as the request would (gunicorn)
             self._restart(changed, environ)
             changed = []
         answer = self._live.answer(environ, start_response, self._live_now(changed, busy))
@@ -173,7 +189,10 @@ class Routes:
         if self._answer is not None and moved_on:  # new code answers from now on
             stamp = self._stamp  # the new workers' generation (their stamp)
             return live.Now(stamp.value if stamp is not None else self._generation + 1)
-        return live.Now(self._generation, restarting=bool(changed) or self._restarting or busy)
+        restarting = bool(changed) or self._restarting or busy
+        watcher = check.watcher
+        templates = watcher.templates_version if watcher is not None else 0
+        return live.Now(self._generation, restarting=restarting, templates=templates)
 
     def _check_then_restart(self, environ: WSGIEnvironment) -> None:
         """Check for changes after a response, and restart on one. Never raises."""

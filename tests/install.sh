@@ -28,6 +28,9 @@ command -v chromium >/dev/null || missing+=(chromium)
 # mod_wsgi-express is built by the tests with Debian's own python3: apxs and the headers.
 command -v apxs >/dev/null || missing+=(apache2-dev)
 [ -x /usr/bin/python3 ] && dpkg -s python3-dev >/dev/null 2>&1 || missing+=(python3-dev)
+# bindfs: a FUSE mount edited from underneath, as Docker Desktop's sharing or a network
+# share looks from inside (the tests that mount skip where /dev/fuse is missing).
+command -v bindfs >/dev/null || missing+=(bindfs)
 # venv: Debian splits it out of python3.
 python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 /usr/bin/python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)

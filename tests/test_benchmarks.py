@@ -35,6 +35,8 @@ def test_staleness_benchmark_runs_one_trial():
     from tests.benchmarks import staleness
 
     result = staleness.run(1, (0.3,), only="reloadmw serve (wsgiref)")
-    [row] = result["rows"]
-    assert row["trials"] == 1 and row["seconds"] is not None
-    assert "reloadmw serve (wsgiref)" in staleness.report(result)[2]
+    row, busy = result["rows"]
+    assert row["trials"] == 1 and row["seconds"] is not None and not row["busy"]
+    assert busy["busy"] and busy["fresh"] == 1  # a request just before the save hides nothing
+    lines = staleness.report(result)
+    assert "reloadmw serve (wsgiref)" in lines[2] and "0.1 busy" in lines[3]

@@ -24,6 +24,9 @@ class StubWatcher:
     def adopt_modules(self) -> int:
         return 0
 
+    def take_templates(self, changed: list[str]) -> bool:
+        return False
+
     def __len__(self) -> int:
         return 1
 
@@ -117,3 +120,83 @@ def test_finish_stops_every_later_check(watcher, clock):
     check.finish()
     clock.advance(10)
     assert (check.state, check.run(), seen[-1]) == (State.FINISHED, [], math.inf)
+
+
+class CostlyWatcher(StubWatcher):
+    """A watcher whose check costs ``cost`` seconds on the test's clock."""
+
+    def __init__(self, clock, cost: float) -> None:
+        super().__init__()
+        self.clock, self.cost = clock, cost
+
+    def check(self) -> list[str]:
+        self.clock.advance(self.cost)
+        return super().check()
+
+
+@pytest.mark.parametrize(
+    ("cost", "interval"),
+    [(5e-6, 5e-4), (2e-4, 0.02), (3e-3, 0.3), (0.05, 1.0)],  # inotify, stat x300, NFS, worst
+)
+def test_auto_keeps_the_checks_under_one_percent_of_the_time(clock, cost, interval):
+    # Before, a fixed second: a request within it of the last check was not checked,
+    # and the first page after a save could be stale under gunicorn, uWSGI and mod_wsgi.
+    watcher = CostlyWatcher(clock, cost)
+    check, seen = make(watcher, clock, interval="auto")
+    assert check.interval == 0.0  # nothing measured yet: the first request checks
+    for _ in range(20):
+        check.run()
+        clock.advance(check.interval)
+    assert check.interval == pytest.approx(interval)
+    assert seen[-1] == pytest.approx(check._last + interval)
+
+
+def test_auto_follows_the_median_cost_not_a_slow_full_pass(clock):
+    watcher = CostlyWatcher(clock, 1e-5)
+    check, _ = make(watcher, clock, interval="auto")
+    for number in range(30):
+        watcher.cost = 0.004 if number % 10 == 9 else 1e-5  # inotify's full pass, now and then
+        check.run()
+        clock.advance(check.interval)
+    assert check.interval == pytest.approx(1e-3)
+
+
+def test_a_set_interval_stays_as_set(clock):
+    watcher = CostlyWatcher(clock, 0.01)
+    check, _ = make(watcher, clock, interval=0.5)
+    check.run()
+    assert check.interval == 0.5
+
+
+def test_the_changes_are_named_before_a_request_sees_the_state_move_on(watcher, clock):
+    """Among sibling workers the ask names the edit that the old workers send requests
+    to: it is recorded before any request of this process can see HANDED_OVER."""
+    check, _ = make(watcher, clock)
+    states = []
+    check.found = lambda changed: states.append((check.state, changed)) or True
+    clock.advance(1.0)
+    watcher.answer = ["a.py"]
+    assert check.run(then=State.HANDED_OVER) == ["a.py"]
+    assert states == [(State.WATCHING, ["a.py"])]
+    assert check.state is State.HANDED_OVER
+
+
+def test_a_handed_over_process_names_a_later_edit_where_it_asks_for_it(watcher, clock):
+    check, _ = make(watcher, clock)
+    asked_for = {"a.py"}  # what the siblings asked for already
+    found = []
+
+    def ask(changed):
+        found.append(changed)
+        return not set(changed) <= asked_for
+
+    check.found = ask
+    assert check.follow() == []  # not handed over: nothing to follow
+    clock.advance(1.0)
+    watcher.answer = ["a.py"]
+    check.run(then=State.HANDED_OVER)
+    assert check.follow() == []  # the same edit: asked for already
+    watcher.answer = ["a.py", "b.py"]
+    assert check.follow() == ["a.py", "b.py"]  # a later one: this process asks
+    assert check.state is State.HANDED_OVER
+    assert found == [["a.py"], ["a.py"], ["a.py", "b.py"]]

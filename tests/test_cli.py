@@ -48,7 +48,7 @@ def test_flags_become_settings_and_options(monkeypatch, tmp_path):
     ("arguments", "message"),
     [
         (["--port", "70000"], "expected a port number from 0 to 65535, got '70000'"),
-        (["--interval", "soon"], "'--interval': expected a finite number of seconds"),
+        (["--interval", "soon"], "'--interval': expected auto or a finite number of seconds"),
         (["--backend", "fanotify"], "invalid choice: 'fanotify'"),
         (["--server", "gunicorn"], "invalid choice: 'gunicorn'"),
     ],

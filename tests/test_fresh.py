@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
+import signal
 import sys
+import time
 
 import pytest
 
-from reloadmw import fresh, preflight
+from reloadmw import fresh, preflight, shared
 from tests.support import write
 
 pytestmark = pytest.mark.posix
@@ -43,6 +46,30 @@ def entry(tmp_path, monkeypatch):
     return preflight.Entry("fresh_example", str(module), True)
 
 
+EDITS = itertools.count(time.time_ns())
+
+
+@pytest.fixture(params=["a shared interpreter", "one per request"])
+def answer(request, entry):
+    """Answer(entry, 0, fallback), whose interpreter is shared by an edit's requests or
+    started for each; the shared ones that are left are stopped by their pids."""
+    edit = next(EDITS) if request.param == "a shared interpreter" else 0
+    yield lambda entry, fallback: fresh.Answer(entry, 0, fallback, lambda: edit)
+    if edit:
+        stop_shared(edit)
+
+
+def stop_shared(edit: int) -> None:
+    address = os.path.join(shared.directory() or "", f"{edit}.sock")
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as stream:
+                if address.encode() in stream.read().split(b"\0"):
+                    os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
+
+
 def old_code(environ, start_response):
     start_response("200 OK", [("X-Version", "1")])
     return [b"v1 " + environ["wsgi.input"].read()]
@@ -71,32 +98,53 @@ def open_descriptors() -> int:
     return len(os.listdir("/proc/self/fd")) if sys.platform == "linux" else 0
 
 
-def test_the_new_code_answers_with_the_body_it_was_sent(entry):
-    status, headers, body = ask(fresh.Answer(entry, 0, old_code), body=b"x" * 300_000)
+def test_the_new_code_answers_with_the_body_it_was_sent(entry, answer):
+    status, headers, body = ask(answer(entry, old_code), body=b"x" * 300_000)
     assert status == "201 Created" and headers["X-Version"] == "2"
     version, method, length, pid = body.decode().split()
     assert (version, method, length) == ("v2", "POST", "300000")
     assert int(pid) != os.getpid()
 
 
-def test_an_import_that_fails_is_reported_not_answered(tmp_path, monkeypatch):
+def test_an_import_that_fails_is_reported_not_answered(tmp_path, monkeypatch, answer):
     write(tmp_path / "broken_example.py", "import not_there_at_all\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     broken = preflight.Entry("broken_example", str(tmp_path / "broken_example.py"), True)
-    with pytest.raises(fresh.ImportFailed, match="not_there_at_all"):
-        ask(fresh.Answer(broken, 0, old_code))
+    for _ in range(2):  # (a shared one says so to each request)
+        with pytest.raises(fresh.ImportFailed, match="not_there_at_all"):
+            ask(answer(broken, old_code))
 
 
-def test_no_interpreter_means_the_old_code_answers(entry, monkeypatch, caplog):
+def test_no_interpreter_means_the_old_code_answers(entry, monkeypatch, caplog, answer):
     monkeypatch.setattr(preflight, "python", lambda: None)
     before = open_descriptors()
     with caplog.at_level(logging.WARNING, logger="reloadmw"):
-        _, headers, body = ask(fresh.Answer(entry, 0, old_code), body=b"kept")
+        _, headers, body = ask(answer(entry, old_code), body=b"kept")
     assert (headers["X-Version"], body) == ("1", b"v1 kept")  # the body, whole, again
     assert "could not start a fresh interpreter" in caplog.text
     assert open_descriptors() == before
 
 
-def test_an_application_that_fails_after_its_headers_cuts_the_answer(entry):
+def test_an_application_that_fails_after_its_headers_cuts_the_answer(entry, answer):
     with pytest.raises(fresh.Gone, match="failed after its headers"):
-        ask(fresh.Answer(entry, 0, old_code), path="/fail")
+        ask(answer(entry, old_code), path="/fail")
+
+
+def test_the_requests_of_one_edit_share_one_interpreter(entry):
+    # Before, each held request started its own (474 for 20 edits under load).
+    first, second = next(EDITS), next(EDITS)
+    try:
+        pids = [ask(fresh.Answer(entry, 0, old_code, lambda: first))[2].split()[-1]
+                for _ in range(3)]  # fmt: skip
+        later = ask(fresh.Answer(entry, 0, old_code, lambda: second))[2].split()[-1]
+    finally:
+        stop_shared(first)
+        stop_shared(second)
+    assert len(set(pids)) == 1 and later not in pids
+
+
+def test_no_shared_interpreter_in_a_directory_that_is_not_private(monkeypatch, tmp_path):
+    monkeypatch.setattr(shared.tempfile, "gettempdir", lambda: str(tmp_path))
+    assert shared.directory() == str(tmp_path / f"reloadmw-{os.getuid()}-{os.getppid()}.fresh")
+    os.chmod(shared.directory(), 0o755)  # another user could reach the sockets there
+    assert shared.directory() is None

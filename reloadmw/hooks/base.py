@@ -68,8 +68,10 @@ class Hook:
     #: True for ``reloadmw serve``'s own hook: there ``live_reload=None`` means on.
     live_by_default = False
 
-    def ask(self, changed: Sequence[str]) -> None:
-        """Record, for the sibling workers, that this process will ask for a restart."""
+    def ask(self, changed: Sequence[str]) -> bool:
+        """Record, for the sibling workers, that this process will ask for a restart;
+        whether it will (no sibling asked for these changes yet)."""
+        return False
 
     def asked(self) -> ctypes.c_int64 | None:
         """Where a sibling records that it asked the server to replace every worker: a

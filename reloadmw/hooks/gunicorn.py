@@ -35,6 +35,7 @@ class Gunicorn(Hook):
 
     def __init__(self) -> None:
         self._app = AppInfo()
+        self._ask = siblings.Ask()
 
     def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
         self._app = app
@@ -52,9 +53,12 @@ class Gunicorn(Hook):
     def asked(self) -> ctypes.c_int64 | None:
         return siblings.asked(os.getppid())
 
+    def ask(self, changed: Sequence[str]) -> bool:
+        return self._ask.record(os.getppid(), changed)
+
     def __call__(self, changed: Sequence[str]) -> None:
         arbiter = os.getppid()
-        if siblings.first_to_ask(arbiter, siblings.changed_at(changed)):
+        if self._ask.first(arbiter, changed):
             os.kill(arbiter, SIGHUP)
         else:
             log.info("gunicorn arbiter %d is already replacing this worker", arbiter)

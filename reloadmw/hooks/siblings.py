@@ -60,6 +60,26 @@ def first_to_ask(server_pid: int, changed_ns: int) -> bool:
     return _update(server_pid, lambda known: None if known > changed_ns else time.time_ns())
 
 
+class Ask:
+    """One worker's ask among its siblings: recorded when its check finds a change
+    (``record``: before any request of the worker is sent on, which names the edit by
+    the stamp), then read by the hook's restart (``first``)."""
+
+    def __init__(self) -> None:
+        self._first: bool | None = None
+
+    def record(self, server_pid: int, changed: Sequence[str]) -> bool:
+        """Whether this worker asks ``server_pid`` for ``changed`` (none asked since)."""
+        self._first = first_to_ask(server_pid, changed_at(changed))
+        return self._first
+
+    def first(self, server_pid: int, changed: Sequence[str]) -> bool:
+        """Whether this worker asks ``server_pid``: as recorded, or found out now."""
+        if self._first is None:
+            self.record(server_pid, changed)
+        return bool(self._first)
+
+
 def _update(server_pid: int, new: Callable[[int], int | None]) -> bool:
     """Under the stamp's lock, write ``new(known)`` unless it is None; whether it was
     written (True also on any trouble with the file, and on Windows, where there is none).

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import siblings
@@ -28,16 +28,18 @@ class Uwsgi(Hook):
 
     Its graceful reloads signal a worker with SIGHUP, and uWSGI 2.0 then cuts a
     response that the worker is writing (``poll(): Interrupted system call``,
-    unbit/uwsgi#1375 and #1658). So the worker that finds a change asks only once
-    it has answered the request that found it (``restart_after_answer``), and
-    signals each sibling when uWSGI reports it idle (waiting ``IDLE_WAIT`` at
-    most). Meanwhile the siblings answer from fresh interpreters (``asked``).
-    Workers that built the application themselves (``lazy-apps``) each get
-    SIGHUP, this one last; the master respawns each with fresh code, while the
-    master and its HTTP router (``--http``) keep running. An application imported
-    by the master before the fork (a respawned worker would keep the old code)
-    needs ``uwsgi.reload()``, which reloads the master, every worker and the
-    router. Of the workers that find one change, only the first asks (see
+    unbit/uwsgi#1375 and #1658), and a worker still loading the application (which
+    uWSGI reports idle) runs the master's handler and reloads every worker. So no
+    worker signals another: each signals itself once it has answered a request from
+    the new code, where nothing can be cut. The worker that finds a change does so
+    after the request that found it (``restart_after_answer``); each sibling answers
+    its next request from the fresh interpreter (``asked``), then does the same.
+    Workers that built the application themselves (``lazy-apps``) are respawned so,
+    each with fresh code, while the master and its HTTP router (``--http``) keep
+    running. An application imported by the master before the fork (a respawned
+    worker would keep the old code) needs ``uwsgi.reload()``, which reloads the
+    master, every worker and the router, once no worker is busy (``IDLE_WAIT`` at
+    most). Of the workers that find one change, only the first asks (see
     ``reloadmw.hooks.siblings``).
     """
 
@@ -49,7 +51,7 @@ class Uwsgi(Hook):
         self._module: Any = None
         self._app = AppInfo()
         self._lazy = True
-        self._first: bool | None = None  # whether this worker asks, once ``ask`` said so
+        self._ask = siblings.Ask()
 
     def prepare(self, environ: WSGIEnvironment, *, app: AppInfo) -> bool:
         self._module = sys.modules.get("uwsgi")
@@ -67,48 +69,30 @@ class Uwsgi(Hook):
     def asked(self) -> ctypes.c_int64 | None:
         return siblings.asked(self._master())
 
-    def ask(self, changed: Sequence[str]) -> None:
-        self._first = siblings.first_to_ask(self._master(), siblings.changed_at(changed))
+    def ask(self, changed: Sequence[str]) -> bool:
+        return self._ask.record(self._master(), changed)
 
     def __call__(self, changed: Sequence[str]) -> None:
-        if not changed:
-            return  # a sibling found the change: it replaces this worker too
-        first = self._first
-        if first is None:
-            first = siblings.first_to_ask(self._master(), siblings.changed_at(changed))
-        if not first:
-            log.info("uWSGI is already reloading this worker")
-            return
-        if not self._lazy:
-            self._when_idle(lambda pids: not pids)
+        if self._lazy:  # this worker has answered from the new code: the master respawns it
+            os.kill(os.getpid(), SIGHUP)
+        elif changed and self._ask.first(self._master(), changed):
+            self._when_idle()
             self._module.reload()
-            return
-        signalled: set[int] = set()
+        else:
+            log.info("uWSGI is already reloading this worker")
 
-        def signal_idle(busy: list[int]) -> bool:
-            for pid in self._others() - set(busy) - signalled:
-                os.kill(pid, SIGHUP)
-                signalled.add(pid)
-            return not busy
-
-        self._when_idle(signal_idle)
-        for pid in self._others() - signalled:  # still busy after IDLE_WAIT
-            os.kill(pid, SIGHUP)
-        os.kill(os.getpid(), SIGHUP)  # this worker's own request has been answered
-
-    def _others(self, status: bytes | None = None) -> set[int]:
-        """The pids of the other workers (in ``status``: ``b"busy"``, ``b"idle"``)."""
-        return {
+    def _busy(self) -> list[int]:
+        """The pids of the other workers that uWSGI reports busy."""
+        return [
             int(w["pid"])
             for w in self._module.workers()
-            if int(w.get("pid") or 0) not in (0, os.getpid())
-            and (status is None or w.get("status") == status)
-        }
+            if int(w.get("pid") or 0) not in (0, os.getpid()) and w.get("status") == b"busy"
+        ]
 
-    def _when_idle(self, done: Callable[[list[int]], bool]) -> None:
-        """Call ``done(busy pids)`` every 10 ms until it says so, ``IDLE_WAIT`` at most."""
+    def _when_idle(self) -> None:
+        """Wait until no other worker is busy, ``IDLE_WAIT`` at most (every 10 ms)."""
         deadline = time.monotonic() + IDLE_WAIT
-        while not done(sorted(self._others(b"busy"))):
+        while self._busy():
             if time.monotonic() > deadline:
                 log.info("uWSGI workers still busy after %gs: reloading anyway", IDLE_WAIT)
                 return

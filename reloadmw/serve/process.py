@@ -165,6 +165,29 @@ def unreached(options: Options, built: Sequence[ReloadMiddleware]) -> list[str]:
     ]
 
 
+class _Terminal(logging.Handler):
+    """The middleware's lines for the terminal under serve: those marked ``terminal``
+    (a template read again, with no restart line of the supervisor's to say so), and its
+    warnings where nothing else would show them (Python's last-resort handler does, until a
+    handler such as this one is added)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "terminal", False):
+            text = f"reloadmw: {record.getMessage()}"
+        elif record.levelno >= logging.WARNING and not logging.getLogger().handlers:
+            text = self.format(record)
+        else:
+            return
+        try:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
 def run(
     target: str, server: str, options: Options, sockets: list[str], forked: bool = False
 ) -> None:
@@ -175,6 +198,10 @@ def run(
     the application fails to import (it says ``Unfit`` and exits).
     """
     platform.ignore_console_signals()
+    if not any(isinstance(handler, _Terminal) for handler in log.handlers):
+        log.addHandler(_Terminal())
+        if log.getEffectiveLevel() > logging.INFO:
+            log.setLevel(logging.INFO)
     sock, control = platform.receive(sockets)
     process = ServerProcess(control, successor_address(sock))
     handover = HandOver(process)
@@ -202,6 +229,8 @@ def run(
     watched = places([path for m in built for path in m.watched_files])
     disabled = "" if options.enabled else f"{DISABLE_VARIABLE} is set in the environment"
     watcher = next((m._check.watcher for m in built if m._check.watcher is not None), None)
+    if watcher is not None and watcher.polled:  # files on a share: no event comes for them
+        watched += f" ({watcher.describe()})"
     own = targets.package_of(target)  # installed in site-packages, it is still the application
     process.libraries = lambda: [
         name

@@ -11,8 +11,7 @@ and decides what to do with the answer.
 """
 
 from .backend import Backend, Unavailable
-from .sources import State, forget_bytecode, module_file
-from .stat import file_state
+from .sources import State, file_state, forget_bytecode, module_file
 from .watcher import BACKENDS, UNKNOWN, Watcher
 
 __all__ = [

@@ -5,16 +5,17 @@
 No thread and no process: the kernel queues events on a non-blocking
 descriptor, and a check reads whatever is queued. Directories are watched, not
 files, so an editor's atomic save (write elsewhere, rename over) is seen too.
-Whatever the events say, a full stat pass still runs every ``full_period``
-seconds, because a bind mount or network file system changed from another
-host delivers no events; so does one after a queue overflow or a watched
+Directories on a file system whose changes may come from elsewhere (a network
+share, a FUSE or 9P mount: see ``mounts``) get no watch: their files are stat'ed
+at every check instead. Whatever the events say, a full stat pass still runs
+every ``full_period`` seconds, for what no event and no type can tell (a bind
+mount changed underneath); so does one after a queue overflow or a watched
 directory that went away.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import logging
 import os
@@ -23,8 +24,9 @@ import sys
 from time import monotonic
 
 from .backend import Backend, Unavailable
-from .sources import State
-from .stat import StatBackend, file_state
+from .mounts import c_library, remote_kind, synced_state
+from .sources import State, file_state
+from .stat import StatBackend
 
 log = logging.getLogger("reloadmw")
 
@@ -58,22 +60,13 @@ MASK = (
 RESCAN = IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
 HEADER = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; then the name
 
-_libc: ctypes.CDLL | None = None
-
-
-def _c_library() -> ctypes.CDLL:
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return _libc
-
 
 def inotify_init() -> int:
     """A non-blocking inotify descriptor; OSError where there is none (not Linux, no fds)."""
     if sys.platform != "linux":
         raise OSError(errno.ENOSYS, f"no inotify on {sys.platform}")
     try:
-        function = _c_library().inotify_init1
+        function = c_library().inotify_init1
     except (OSError, AttributeError) as error:
         raise OSError(errno.ENOSYS, f"no inotify in the C library: {error}") from error
     # IN_NONBLOCK and IN_CLOEXEC are O_NONBLOCK and O_CLOEXEC, whose values vary by architecture.
@@ -87,7 +80,7 @@ def inotify_init() -> int:
 def inotify_add_watch(descriptor: int, path: str, mask: int) -> int:
     """Watch ``path``; OSError with ENOSPC when the per-user watch limit is reached."""
     watch = int(
-        _c_library().inotify_add_watch(descriptor, os.fsencode(path), ctypes.c_uint32(mask))
+        c_library().inotify_add_watch(descriptor, os.fsencode(path), ctypes.c_uint32(mask))
     )
     if watch < 0:
         number = ctypes.get_errno()
@@ -114,10 +107,18 @@ class InotifyBackend(Backend):
         self._directories: dict[int, str] = {}
         self._lost: set[str] = set()  # directories whose watch went away
         self._last_full = monotonic()
+        self._kinds: dict[str, str | None] = {}  # directory -> its remote kind, or None
+        #: The files on remote file systems, stat'ed at every check, by kind.
+        self.polled: dict[str, list[str]] = {}
 
     def watch(self, path: str) -> None:
         """Watch the directory of ``path``; raises Unavailable at the watch limit."""
         directory = os.path.dirname(path)
+        if directory not in self._kinds:
+            self._kinds[directory] = remote_kind(directory)
+        if (kind := self._kinds[directory]) is not None:
+            self.polled.setdefault(kind, []).append(path)
+            return
         if directory in self._watches:
             return
         try:
@@ -135,11 +136,26 @@ class InotifyBackend(Backend):
         dirty = self._dirty()
         if dirty is None:
             return self._full.changed(baselines, suspects)
-        return [
+        found = [
             path
             for path in dirty | suspects
             if path in baselines and file_state(path) != baselines[path]
         ]
+        if self.polled:
+            found.extend(p for p in self._polled_changed(baselines) if p not in suspects)
+        return found
+
+    def _polled_changed(self, baselines: dict[str, State]) -> list[str]:
+        """The files on remote file systems that changed, as their servers have them now."""
+        return [
+            path
+            for paths in self.polled.values()
+            for path in paths
+            if synced_state(path) != baselines[path]
+        ]
+
+    def rebaseline(self) -> None:
+        self._full.rebaseline()
 
     def _dirty(self) -> set[str] | None:
         """Paths that may have changed since the last call; None when a full pass is due."""
@@ -188,3 +204,13 @@ class InotifyBackend(Backend):
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+def open_backend(name: str, full_period: float) -> Backend:
+    """The backend named ``name``; stat, with one WARNING, where inotify cannot serve."""
+    if name == "inotify":
+        try:
+            return InotifyBackend(full_period)
+        except Unavailable as error:
+            log.warning("%s; checking with stat instead", error)
+    return StatBackend()

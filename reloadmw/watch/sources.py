@@ -18,6 +18,16 @@ from types import ModuleType
 
 State = tuple[int, int, int] | None
 
+
+def file_state(path: str) -> State:
+    """The state of ``path``, or None when it cannot be stat'ed."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 #: How far before the previous scan a file's mtime still counts as "maybe edited
 #: after it was imported". File timestamps come from the kernel's coarse clock,
 #: a tick (1-10 ms) behind; file systems that keep whole seconds (FAT keeps two)

@@ -30,19 +30,21 @@ import time
 from collections.abc import Iterable
 from time import monotonic
 
-from .backend import Backend, Unavailable
-from .inotify import InotifyBackend
+from .backend import Unavailable
+from .inotify import open_backend
 from .patterns import compile_excludes
 from .sources import (
     State,
     bytecode_matches,
+    file_state,
     is_importing,
     is_site_path,
     library_dirs,
     maybe_edited_since,
     module_file,
 )
-from .stat import StatBackend, file_state
+from .stat import StatBackend
+from .templates import Templates
 
 log = logging.getLogger("reloadmw")
 
@@ -66,16 +68,6 @@ LIBRARIES = ("the standard library", "site-packages")
 BACKENDS = ("stat", "inotify")
 
 
-def open_backend(name: str, full_period: float) -> Backend:
-    """The backend named ``name``; stat, with one WARNING, where inotify cannot serve."""
-    if name == "inotify":
-        try:
-            return InotifyBackend(full_period)
-        except Unavailable as error:
-            log.warning("%s; checking with stat instead", error)
-    return StatBackend()
-
-
 class Watcher:
     """The watched files, their baselines, and the check that compares them.
 
@@ -90,6 +82,10 @@ class Watcher:
         (Linux) stats only the files that the kernel's events name, and every
         file every ``full_period`` seconds; it falls back to ``"stat"``, with
         one WARNING, where inotify is missing or its watch limit is reached.
+    :param templates_of: the application, whose frameworks are asked where their
+        templates are (``reloadmw.watch.templates``); None: no template is watched
+        unless named. A change to templates alone is no change to restart for:
+        ``take_templates`` makes the frameworks read them again.
     """
 
     def __init__(
@@ -99,6 +95,7 @@ class Watcher:
         include_site_packages: bool = False,
         backend: str = "stat",
         full_period: float = 10.0,
+        templates_of: object = None,
     ) -> None:
         self._excluded = compile_excludes(exclude)
         self._include_site = include_site_packages
@@ -120,6 +117,7 @@ class Watcher:
                 self._globs.append(entry)
             elif self._wanted(entry):
                 self._add(entry, file_state(entry), "extra file")
+        self._templates = Templates(templates_of) if templates_of is not None else None
         self._adopt_globs()
         self.adopt_modules(late=False)
 
@@ -135,6 +133,22 @@ class Watcher:
     def backend(self) -> str:
         """The backend in use: ``"inotify"`` or ``"stat"``."""
         return self._backend.name
+
+    @property
+    def templates_version(self) -> int:
+        """The newest mtime among the watched templates (ns), for the live-reload script."""
+        return self._templates.version if self._templates is not None else 0
+
+    @property
+    def polled(self) -> dict[str, int]:
+        """How many watched files are on a share (``reloadmw.watch.mounts``), by its kind."""
+        self._backend.group(self._states)  # (the stat backend sorts them out as it groups)
+        return {kind: len(paths) for kind, paths in sorted(self._backend.polled.items())}
+
+    def describe(self) -> str:
+        """How the files are checked, for the start-up line."""
+        self._backend.group(self._states)
+        return self._backend.describe()
 
     @property
     def reasons(self) -> dict[str, str]:
@@ -228,7 +242,34 @@ class Watcher:
                 state = UNKNOWN
             self._add(path, state, f"module {name}")
             added += 1
+        self._find_templates()  # (a framework set up since the last scan)
         return added
+
+    def _find_templates(self, scan: bool = True) -> None:
+        """Watch the templates of the application's frameworks: with ``scan``, those of
+        frameworks set up since (site-packages' and excluded ones aside, as for modules);
+        always, Jinja's templates loaded since."""
+        templates = self._templates
+        if templates is None:
+            return
+        wanted = self.unwatched_because
+        for path, framework in templates.discover(lambda p: wanted(p) is None, scan):
+            if path not in self._states and (state := file_state(path)) is not None:
+                self._add(path, state, f"template ({framework})")
+                templates.note(path, state)
+
+    def take_templates(self, changed: list[str]) -> bool:
+        """Where only templates changed: take their new states as baselines, make their
+        frameworks read them again, and say True (no restart). Else False."""
+        if self._templates is None or not self._templates.covers(changed):
+            return False
+        for path in changed:
+            state = self._states[path] = file_state(path)
+            (self._suspects.add if state is None else self._suspects.discard)(path)
+            self._templates.note(path, state)
+        self._backend.rebaseline()
+        self._templates.read_again(changed)
+        return True
 
     def _adopt_globs(self) -> None:
         for pattern in self._globs:
@@ -244,6 +285,7 @@ class Watcher:
         self.adopt_modules()
         if self._globs:
             self._adopt_globs()
+        self._find_templates(scan=False)  # Jinja's templates as they are first loaded
         changed = self._backend.changed(self._states, self._suspects)
         # Baselines stay as they were, so a changed file is reported again at every
         # check until it is back as it was: an event comes once, the difference stays.

@@ -80,3 +80,7 @@ else:
 if SETTINGS.get("ready_dir") and not os.environ.get("RELOADMW_PREFLIGHT"):
     with open(os.path.join(SETTINGS["ready_dir"], str(os.getpid())), "w") as stream:
         stream.write(str(version.VERSION))
+# And count the fresh interpreters that answer held requests ("shared" or "request").
+if SETTINGS.get("fresh_log") and os.environ.get("RELOADMW_FRESH"):
+    with open(SETTINGS["fresh_log"], "a") as stream:
+        stream.write(f"{os.environ['RELOADMW_FRESH']} {os.getpid()} {version.VERSION}\n")

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from tests.benchmarks import (
+    assets,
     check,
     django_app,
     fastpath,
@@ -96,6 +97,7 @@ def main(argv: list[str]) -> int:
     show(live_reload.report(in_fresh_interpreter("tests.benchmarks.live_reload", *browser)))
     show(restart.report(in_fresh_interpreter("tests.benchmarks.restart", *browser)))
     show(realsites.report(in_fresh_interpreter("tests.benchmarks.realsites", *browser)))
+    show(assets.report(in_fresh_interpreter("tests.benchmarks.assets", *browser)))
     stale = staleness.run(1 if quick else 3, (0.1, 1.0) if quick else staleness.DELAYS)
     stale_lines = staleness.report(stale)
     print("\n".join(stale_lines) + "\n", flush=True)

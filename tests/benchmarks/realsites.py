@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.restart import sweep
-from tests.benchmarks.timing import seconds
+from tests.benchmarks.timing import seconds, server_tails
 from tests.support import free_port, realsites
 from tests.support.processes import stop_group
 
@@ -206,10 +206,7 @@ def report(result: dict[str, Any]) -> list[str]:
             lines.append(f"  {row['note']}")
         if row["errors"] or row["left_behind"]:
             lines.append(f"  errors: {row['errors']}; left behind, killed: {row['left_behind']}")
-    for row in result["rows"]:
-        if row["log"]:
-            lines.append(f"{row['project']}, {row['tool']}: the server's last lines")
-            lines += [f"  | {line}" for line in row["log"]]
+    lines += server_tails(result["rows"], lambda row: f"{row['project']}, {row['tool']}")
     lines.append(f"run: {result['seconds']:.0f} s")
     return lines
 

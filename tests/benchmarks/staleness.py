@@ -3,7 +3,9 @@
 A Django project of three files (settings, urls, one view) runs under each
 server. Per trial: the page is fresh, the developer takes 1.2 s to edit, the
 view's text is saved, and the page is requested once ``delay`` seconds later,
-then every 20 ms until the new text answers. Counted: whether that first
+then every 20 ms until the new text answers. In the "busy" column another
+request (an asset, another tab) comes 0.05 s before the save, and the page
+0.1 s after it. Counted: whether that first
 request was fresh, the stale answers, the refused or reset connections, and
 the time from the save to the first fresh answer.
 
@@ -29,6 +31,8 @@ from pathlib import Path
 from tests.support.processes import stop_group
 
 DELAYS = (0.1, 0.3, 1.0, 3.0)
+#: The "busy" trials: a request this long before the save, and the page 0.1 s after it.
+BUSY = 0.05
 FILES = {
     "manage.py": (
         "import os, sys\n"
@@ -104,10 +108,13 @@ def wait_fresh(port: int, text: str, timeout: float = 30.0) -> float | None:
     return None
 
 
-def trial(root: Path, port: int, number: int, delay: float) -> dict[str, object]:
+def trial(root: Path, port: int, number: int, delay: float, busy: bool) -> dict[str, object]:
     text = f"text {number}"
     wait_fresh(port, f"text {number - 1}")
     time.sleep(1.2)  # the developer edits
+    if busy:
+        ask(port)  # an asset or another tab, just before the save
+        time.sleep(BUSY)
     save(root, text)
     saved = time.monotonic()
     time.sleep(delay)
@@ -199,7 +206,9 @@ def stop(server: object) -> None:
         server.stop()  # type: ignore[attr-defined]
 
 
-def run(trials: int = 3, delays: tuple[float, ...] = DELAYS, only: str = "") -> dict[str, object]:
+def run(
+    trials: int = 3, delays: tuple[float, ...] = DELAYS, only: str = "", busy: bool = True
+) -> dict[str, object]:
     from tests.support import free_port
 
     rows = []
@@ -214,14 +223,15 @@ def run(trials: int = 3, delays: tuple[float, ...] = DELAYS, only: str = "") -> 
             number = 0
             if wait_fresh(port, "text 0", 60) is None:
                 raise RuntimeError(f"{name} did not start")
-            for delay in delays:
+            plans = [(delay, False) for delay in delays] + ([(0.1, True)] if busy else [])
+            for delay, before in plans:
                 results = []
                 for _ in range(trials):
                     number += 1
-                    results.append(trial(root, port, number, delay))
+                    results.append(trial(root, port, number, delay, before))
                 seconds = [r["seconds"] for r in results if r["seconds"] is not None]
                 rows.append({
-                    "server": name, "delay": delay, "trials": trials,
+                    "server": name, "delay": delay, "busy": before, "trials": trials,
                     "fresh": sum(bool(r["fresh"]) for r in results),
                     "stale": sum(int(r["stale"]) for r in results),  # type: ignore[call-overload]
                     "refused": sum(int(r["refused"]) for r in results),  # type: ignore[call-overload]
@@ -237,17 +247,21 @@ def run(trials: int = 3, delays: tuple[float, ...] = DELAYS, only: str = "") -> 
 def report(result: dict[str, object]) -> list[str]:
     lines = [
         "First page after a save (Django project of 3 files; one request DELAY s after the "
-        "save, then one every 20 ms)",
-        f"{'server':38} {'delay':>5} {'first fresh':>11} {'stale':>5} {'refused':>7} "
+        f"save, then one every 20 ms; busy: another request {BUSY} s before the save)",
+        f"{'server':38} {'delay':>10} {'first fresh':>11} {'stale':>5} {'refused':>7} "
         f"{'save->fresh':>11} {'1st took':>8}",
     ]
     for row in result["rows"]:  # type: ignore[attr-defined]
         seconds = f"{row['seconds']:.2f} s" if row["seconds"] is not None else "never"
         lines.append(
-            f"{row['server']:38} {row['delay']:>5} {row['fresh']:>5}/{row['trials']:<5} "
+            f"{row['server']:38} {_when(row):>10} {row['fresh']:>5}/{row['trials']:<5} "
             f"{row['stale']:>5} {row['refused']:>7} {seconds:>11} {row['took']:>6.2f} s"
         )
     return lines
+
+
+def _when(row: dict[str, object]) -> str:
+    return f"{row['delay']} busy" if row.get("busy") else str(row["delay"])
 
 
 def chart(result: dict[str, object], path: Path) -> None:
@@ -259,17 +273,21 @@ def chart(result: dict[str, object], path: Path) -> None:
 
     rows = result["rows"]  # type: ignore[index]
     names = list(dict.fromkeys(row["server"] for row in rows))  # type: ignore[attr-defined]
-    delays = sorted({row["delay"] for row in rows})  # type: ignore[attr-defined]
-    figure, axes = plt.subplots(figsize=(9, 5))
-    width = 0.8 / len(delays)
-    for index, delay in enumerate(delays):
+    columns = list(dict.fromkeys(_when(row) for row in rows))  # type: ignore[arg-type]
+    figure, axes = plt.subplots(figsize=(9, 6))
+    width = 0.8 / len(columns)
+    for index, column in enumerate(columns):
         shares = [
             next((r["fresh"] / r["trials"] for r in rows if r["server"] == name
-                  and r["delay"] == delay), 0) * 100  # type: ignore[attr-defined]
+                  and _when(r) == column), 0) * 100  # type: ignore[attr-defined, arg-type]
             for name in names
         ]  # fmt: skip
+        delay, _, busy = column.partition(" ")
+        label = f"request {delay} s after the save" + (
+            f", another {BUSY} s before it" if busy else ""
+        )
         axes.barh([n + index * width for n in range(len(names))], shares, height=width,
-                  label=f"request {delay} s after the save")  # fmt: skip
+                  label=label)  # fmt: skip
     axes.set_yticks([n + 0.4 - width / 2 for n in range(len(names))], names, fontsize=11)
     axes.invert_yaxis()
     axes.set_xlabel("first request after the save answered by the new code (%)", fontsize=11)
@@ -285,10 +303,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one trial, delays 0.1 and 1.0")
     parser.add_argument("--only", default="", help="only the servers whose name contains this")
+    parser.add_argument("--no-busy", dest="busy", action="store_false",
+                        help="without the busy column")  # fmt: skip
     parser.add_argument("--out", type=Path, help="write staleness.txt and staleness.png here")
     options = parser.parse_args(argv)
     delays = (0.1, 1.0) if options.quick else DELAYS
-    result = run(1 if options.quick else options.trials, delays, options.only)
+    result = run(1 if options.quick else options.trials, delays, options.only, options.busy)
     lines = report(result)
     print("\n".join(lines), flush=True)
     if options.out:

@@ -6,6 +6,7 @@ import statistics
 import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -47,3 +48,13 @@ def interleaved(
 def seconds(value: float | None) -> str:
     """A duration for a report's table: "0.53 s", or "-" where there is none."""
     return f"{value:.2f} s" if value is not None else "-"
+
+
+def server_tails(rows: list[dict[str, Any]], name: Callable[[dict[str, Any]], str]) -> list[str]:
+    """The last lines of each row's server log (where the row kept some), then the end."""
+    lines: list[str] = []
+    for row in rows:
+        if row["log"]:
+            lines.append(f"{name(row)}: the server's last lines")
+            lines += [f"  | {line}" for line in row["log"]]
+    return lines

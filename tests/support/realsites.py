@@ -59,8 +59,9 @@ class Site:
     def environment(self) -> dict[str, str]:
         # The project first on sys.path, as its own ``pip install -e .`` would have it (the
         # project's own reloader, such as pserve, starts with its bin directory there).
+        path = os.pathsep.join(filter(None, [str(self.root), os.environ.get("PYTHONPATH")]))
         return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
-                    PYTHONPATH=str(self.root))  # fmt: skip
+                    PYTHONPATH=path)  # fmt: skip
 
 
 def _run(*command: object, cwd: Path) -> None:
@@ -107,7 +108,6 @@ def _make_flaskr(where: Path) -> None:
         shutil.copytree(_sdist("flask", "examples/tutorial", Path(scratch)), where)
     init = where / "flaskr" / "__init__.py"
     init.write_text(init.read_text().replace('return "Hello, World!"', 'return "version 0"'))
-    _run(BIN / "flask", "--app", "flaskr", "init-db", cwd=where)
 
 
 def _make_pyramid(where: Path) -> None:
@@ -152,4 +152,10 @@ def copy(name: str, into: Path) -> Site:
         (made / ".made").write_text("")
     root = into / name
     shutil.copytree(made, root, ignore=shutil.ignore_patterns("__pycache__", ".made"))
-    return _site(name, root)
+    site = _site(name, root)
+    if name == "flaskr":  # its database, in the copy's own instance folder (the cache's
+        # would be under sys.prefix, where Flask takes a package for an installed one)
+        subprocess.run([str(BIN / "flask"), "--app", "flaskr", "init-db"], cwd=root,
+                       env=site.environment(), check=True, capture_output=True,
+                       timeout=60)  # fmt: skip
+    return site
