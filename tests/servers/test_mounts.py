@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests import support
-from tests.support.mounts import bindfs, fuse_missing
+from tests.support.mounts import bindfs, require_fuse
 
 pytestmark = [pytest.mark.server, pytest.mark.linux]
 
@@ -22,8 +22,7 @@ def application(environ, start_response):
 
 
 def test_an_edit_underneath_a_fuse_mount_is_fresh_at_once(workdir, server_factory):
-    if (why := fuse_missing()) is not None:
-        pytest.skip(why)
+    require_fuse()
     underneath = workdir / "underneath"
     support.write(underneath / "app.py", APP % 1)
     with bindfs(underneath, workdir / "mounted") as mounted:

@@ -8,7 +8,7 @@ import pytest
 from reloadmw.watch import Watcher
 from reloadmw.watch.mounts import remote_kind
 from tests.support import write
-from tests.support.mounts import bindfs, fuse_missing
+from tests.support.mounts import bindfs, require_fuse
 
 pytestmark = pytest.mark.linux
 
@@ -16,8 +16,7 @@ pytestmark = pytest.mark.linux
 @pytest.fixture
 def mounted(tmp_path):
     """(underneath, mounted): one directory, and the same seen through bindfs."""
-    if (why := fuse_missing()) is not None:
-        pytest.skip(why)
+    require_fuse()
     underneath = tmp_path / "underneath"
     write(underneath / "conf" / "app.cfg", "1\n")
     with bindfs(underneath, tmp_path / "mounted") as mounted:
