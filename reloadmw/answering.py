@@ -4,9 +4,12 @@
 old worker of one server for one edit, on a Unix socket in a private directory: each
 connection sends a ``Q`` frame (the environ's strings, JSON), the body in ``B`` frames
 and ``E``; the interpreter imports once, then answers each connection in a thread, and
-ends once no request came for ``IDLE`` seconds. ``main`` answers one request, whose
-environ comes in ``ENVIRON_VARIABLE`` (JSON) and body on standard input (where no such
-directory can be had).
+ends once no request came for ``IDLE`` seconds. Before each answer it looks whether the
+files it imported changed since (``Current``): an edit that no worker asked a new
+interpreter for (a worker that imported the module only after the edit saw no change)
+is no reason for a stale answer. Then it answers ``S`` to every request, and ends.
+``main`` answers one request, whose environ comes in ``ENVIRON_VARIABLE`` (JSON) and
+body on standard input (where no such directory can be had).
 """
 
 from __future__ import annotations
@@ -79,18 +82,31 @@ def serve() -> None:
         os._exit(0)
     os.setsid()  # (no signal sent to the old worker's group reaches it)
     listener = socket.socket(fileno=int(descriptor))
+    since = time.time_ns()
     try:
         app: WSGIApplication | None = _import(kind, name, path, int(ordinal))
-        failure = b""
-    except BaseException:
+        failure, current = b"", Current(app, since)
+    except BaseException as error:
         app, failure = None, traceback.format_exc().encode(errors="replace")
+        current = Current(None, since, _named_by(error))
     threads: list[threading.Thread] = []
+    gone = threading.Event()  # the socket's file is gone: no new connection comes
+
+    def leave() -> None:
+        if not gone.is_set():
+            gone.set()
+            with contextlib.suppress(OSError):
+                os.unlink(address)  # a later connection starts its own interpreter
 
     def answer(connection: socket.socket) -> None:
         try:
             with connection, connection.makefile("rb") as into:
                 out = connection.makefile("wb", buffering=0)
                 environ, body = _request(into)
+                if not current():
+                    leave()  # before the answer: its worker then starts the next one
+                    send(out, b"S")
+                    return
                 if app is None:
                     send(out, b"F", failure)
                     return
@@ -107,7 +123,7 @@ def serve() -> None:
 
     listener.settimeout(LOOK)
     last = time.monotonic()
-    while True:
+    while not gone.is_set():
         try:
             start(listener.accept()[0])
             last = time.monotonic()
@@ -117,8 +133,7 @@ def serve() -> None:
                 last = time.monotonic()
             elif time.monotonic() - last >= IDLE or not _alive(int(server)):
                 break
-    with contextlib.suppress(OSError):
-        os.unlink(address)  # no connection comes any more: a later one starts its own
+    leave()
     if not _alive(int(server)):  # nobody needs the directory any more
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(os.path.dirname(address), "lock"))
@@ -130,6 +145,45 @@ def serve() -> None:
     for thread in threads:
         thread.join()
     os._exit(0)
+
+
+class Current:
+    """Whether the code that this interpreter imported is what its files hold now: the
+    modules' sources, the templates and the extra files of the middleware it imported
+    (or, where the import failed, the files its traceback names). Templates alone are
+    read again. Thread-safe; once stale, stale for good."""
+
+    def __init__(self, app: object, since_ns: int, named: list[str] | None = None) -> None:
+        from .watch import Watcher
+
+        options = getattr(app, "options", None)
+        extra = [*getattr(options, "extra_files", ()), *(named or [])]
+        self._watcher = Watcher(
+            extra, getattr(options, "exclude", ()),
+            bool(getattr(options, "include_site_packages", False)), "stat",
+            templates_of=getattr(app, "app", None) if getattr(options, "templates", 0) else None,
+            since_ns=since_ns,
+        )  # fmt: skip
+        self._lock = threading.Lock()
+        self.stale = False
+
+    def __call__(self) -> bool:
+        with self._lock:
+            if not self.stale:
+                try:
+                    changed = self._watcher.check()
+                    self.stale = bool(changed) and not self._watcher.take_templates(changed)
+                except Exception:  # no answer is lost for it: this one answers
+                    traceback.print_exc()
+            return not self.stale
+
+
+def _named_by(error: BaseException) -> list[str]:
+    """The files that a failed import's traceback names (the one that does not compile
+    first): an edit to one of them may mend it."""
+    named = [getattr(error, "filename", None)] if isinstance(error, SyntaxError) else []
+    named += [frame.filename for frame in traceback.extract_tb(error.__traceback__)]
+    return [path for path in dict.fromkeys(named) if path and os.path.isfile(path)]
 
 
 def _alive(pid: int) -> bool:

@@ -5,7 +5,8 @@ A frame is one kind byte, the payload's length, then the payload. The interprete
 traceback), ``H`` (status and headers, JSON), ``B`` (a piece of the body), ``E`` (the
 end) or ``X`` (the application failed after the headers); a request sent to a shared
 interpreter (``reloadmw.shared``) is ``Q`` (the environ's strings, JSON), ``B`` pieces of
-its body and ``E``. ``Frames`` reads an answer on the worker's side.
+its body and ``E``, which it may answer with ``S`` (stale: a file changed since its
+import; another interpreter must answer). ``Frames`` reads an answer on the worker's side.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def send(out: Out, kind: bytes, payload: bytes = b"") -> None:
 
 class ImportFailed(Exception):
     """The fresh interpreter could not import the application: the traceback."""
+
+
+class Stale(Exception):
+    """The shared interpreter's code is older than the files now: ask a new one."""
 
 
 class Gone(Exception):
@@ -73,6 +78,8 @@ class Frames:
         kind, payload = self.read()
         if kind == b"F":
             raise ImportFailed(payload.decode(errors="replace"))
+        if kind == b"S":
+            raise Stale()
         if kind != b"I":
             raise Gone(f"the fresh interpreter sent {kind!r} before its import")
 

@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING
 
 from . import preflight, shared
 from .answering import ENVIRON_VARIABLE
-from .frames import Frames, Gone, ImportFailed
+from .frames import Frames, Gone, ImportFailed, Stale
 from .restart import AfterClose
 
 __all__ = ["Answer", "Gone", "Held", "ImportFailed", "spool"]
@@ -45,6 +45,9 @@ log = logging.getLogger("reloadmw")
 #: the headers, each piece of the body) before it gives up, with a WARNING.
 TIMEOUT_VARIABLE = "RELOADMW_HANDOFF_TIMEOUT"
 TIMEOUT = 60.0
+#: How many shared interpreters a request tries, each stale (files changing as it
+#: imported) before it has one of its own.
+ATTEMPTS = 3
 _PIECE = 64 * 1024
 
 #: Said at INFO where nothing answers with the new code (an ini pipeline, an unknown server).
@@ -119,29 +122,39 @@ class Answer:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         stream, carried = spool(environ)
-        try:
-            edit = self.edit()
-            child: Frames = (
-                shared.Sent(self.entry, self.ordinal, edit, stream, carried, timeout())
-                if edit and shared.directory() is not None
-                else _Child(self.entry, self.ordinal, stream, carried)
-            )
-        except OSError as error:
-            log.warning("could not start a fresh interpreter (%s): the old code answers", error)
-            return self._old(environ, start_response, stream, carried)
-        try:
-            child.expect_import()
-            status, headers = child.headers()
-        except ImportFailed:
-            child.close()
-            stream.close()
-            raise
-        except Gone as error:
-            child.close()
-            log.warning("%s; the old code answers %s", error, environ.get("PATH_INFO", ""))
-            return self._old(environ, start_response, stream, carried)
-        start_response(status, headers)
-        return child.body()
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                child = self._child(stream, carried, shared_one=attempt < ATTEMPTS)
+            except OSError as error:
+                log.warning("could not start a fresh interpreter (%s): the old code answers",
+                            error)  # fmt: skip
+                return self._old(environ, start_response, stream, carried)
+            try:
+                child.expect_import()
+                status, headers = child.headers()
+            except Stale:  # a file changed since the shared interpreter's import
+                child.close()
+                stream.seek(0)
+                continue
+            except ImportFailed:
+                child.close()
+                stream.close()
+                raise
+            except Gone as error:
+                child.close()
+                log.warning("%s; the old code answers %s", error, environ.get("PATH_INFO", ""))
+                return self._old(environ, start_response, stream, carried)
+            start_response(status, headers)
+            return child.body()
+        raise AssertionError("the last attempt has an interpreter of its own")  # pragma: no cover
+
+    def _child(self, stream: IO[bytes], carried: dict[str, str], shared_one: bool) -> Frames:
+        """The interpreter that answers: the edit's shared one where it can be, else one of
+        its own (which imports the files as they are now, so is never stale)."""
+        edit = self.edit() if shared_one else 0
+        if edit and shared.directory() is not None:
+            return shared.Sent(self.entry, self.ordinal, edit, stream, carried, timeout())
+        return _Child(self.entry, self.ordinal, stream, carried)
 
     def _old(
         self,

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,56 @@ def test_no_shared_interpreter_in_a_directory_that_is_not_private(monkeypatch, t
     assert shared.directory() == str(tmp_path / f"reloadmw-{os.getuid()}-{os.getppid()}.fresh")
     os.chmod(shared.directory(), 0o755)  # another user could reach the sockets there
     assert shared.directory() is None
+
+
+def test_an_edit_since_the_shared_interpreter_imported_gets_a_new_one(entry):
+    # A worker that imported a module only after an edit saw no change, so asked for
+    # no new interpreter: the edit's interpreter, still running, answered with the code
+    # of the edit before (uWSGI's lazy workers, 1 stale first page in 3).
+    edit = next(EDITS)
+    answer = fresh.Answer(entry, 0, old_code, lambda: edit)
+    try:
+        version, *_, before = ask(answer)[2].decode().split()
+        write(Path(entry.path), APP.format(version=3))
+        after = [ask(answer)[2].decode().split() for _ in range(2)]
+    finally:
+        stop_shared(edit)
+    assert version == "v2"
+    assert [words[0] for words in after] == ["v3", "v3"]
+    assert after[0][-1] != before and after[1][-1] == after[0][-1]  # a new one, shared
+
+
+def test_an_import_mended_since_it_failed_is_answered(tmp_path, monkeypatch):
+    broken = write(tmp_path / "mended_example.py", "import not_there_at_all\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry = preflight.Entry("mended_example", str(broken), True)
+    edit = next(EDITS)
+    answer = fresh.Answer(entry, 0, old_code, lambda: edit)
+    try:
+        with pytest.raises(fresh.ImportFailed, match="not_there_at_all"):
+            ask(answer)
+        write(broken, APP.format(version=4))
+        status, _, body = ask(answer)
+    finally:
+        stop_shared(edit)
+    assert status == "201 Created" and body.startswith(b"v4 ")
+
+
+def test_a_request_that_finds_every_shared_interpreter_stale_gets_its_own(entry, monkeypatch):
+    tried = []
+
+    class Stale(fresh.Frames):  # files that keep changing while each one imports
+        def __init__(self, *args, **kwargs):
+            tried.append(args)
+            read, write = os.pipe()
+            os.write(write, b"S" + bytes(8))
+            os.close(write)
+            self.frames, self.stream, self.limit = os.fdopen(read, "rb", 0), args[3], 1.0
+
+        def ended(self):
+            return "ended"
+
+    monkeypatch.setattr(fresh.shared, "Sent", Stale)
+    status, _, body = ask(fresh.Answer(entry, 0, old_code, lambda: 1), body=b"kept")
+    assert len(tried) == fresh.ATTEMPTS - 1
+    assert status == "201 Created" and body.split()[:3] == [b"v2", b"POST", b"4"]

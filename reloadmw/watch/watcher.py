@@ -86,6 +86,8 @@ class Watcher:
         templates are (``reloadmw.watch.templates``); None: no template is watched
         unless named. A change to templates alone is no change to restart for:
         ``take_templates`` makes the frameworks read them again.
+    :param since_ns: when the modules imported so far began to be (wall clock): each is
+        then trusted as one found by a later scan (``adopt_modules``); None: as they are.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class Watcher:
         backend: str = "stat",
         full_period: float = 10.0,
         templates_of: object = None,
+        since_ns: int | None = None,
     ) -> None:
         self._excluded = compile_excludes(exclude)
         self._include_site = include_site_packages
@@ -111,7 +114,7 @@ class Watcher:
         self._backend = open_backend(backend, full_period)
         # Wall-clock time of the last sys.modules scan: a module found later was
         # imported after it, so an mtime past it may be an edit after the import.
-        self._scanned_ns = time.time_ns()
+        self._scanned_ns = time.time_ns() if since_ns is None else since_ns
         for entry in extra_files:
             if glob.has_magic(entry):
                 self._globs.append(entry)
@@ -119,7 +122,7 @@ class Watcher:
                 self._add(entry, file_state(entry), "extra file")
         self._templates = Templates(templates_of) if templates_of is not None else None
         self._adopt_globs()
-        self.adopt_modules(late=False)
+        self.adopt_modules(late=since_ns is not None)
 
     def __len__(self) -> int:
         return len(self._states)
