@@ -10,7 +10,10 @@ share, a FUSE or 9P mount: see ``mounts``) get no watch: their files are stat'ed
 at every check instead. Whatever the events say, a full stat pass still runs
 every ``full_period`` seconds, for what no event and no type can tell (a bind
 mount changed underneath); so does one after a queue overflow or a watched
-directory that went away.
+directory that went away. A process forked from the one that opened the descriptor
+(uWSGI's workers, without ``lazy-apps``) shares the kernel's queue with its siblings,
+and one's read would take another's events: each opens its own at its first check,
+whose full pass covers the time in between.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class InotifyBackend(Backend):
 
     def __init__(self, full_period: float = 10.0) -> None:
         self._full = StatBackend()
+        self._fd, self._pid = -1, os.getpid()  # the queue, and the process it is of
         try:
             self._fd = inotify_init()
         except OSError as error:
@@ -110,6 +114,7 @@ class InotifyBackend(Backend):
         self._kinds: dict[str, str | None] = {}  # directory -> its remote kind, or None
         #: The files on remote file systems, stat'ed at every check, by kind.
         self.polled: dict[str, list[str]] = {}
+        self._remote: set[str] = set()  # the same, together
 
     def watch(self, path: str) -> None:
         """Watch the directory of ``path``; raises Unavailable at the watch limit."""
@@ -117,7 +122,9 @@ class InotifyBackend(Backend):
         if directory not in self._kinds:
             self._kinds[directory] = remote_kind(directory)
         if (kind := self._kinds[directory]) is not None:
-            self.polled.setdefault(kind, []).append(path)
+            if path not in self._remote:
+                self._remote.add(path)
+                self.polled.setdefault(kind, []).append(path)
             return
         if directory in self._watches:
             return
@@ -133,16 +140,19 @@ class InotifyBackend(Backend):
         self._directories[descriptor] = directory
 
     def changed(self, baselines: dict[str, State], suspects: set[str]) -> list[str]:
-        dirty = self._dirty()
+        forked = self._pid != os.getpid()
+        if forked:
+            self._reopen()
+        dirty = None if forked else self._dirty()  # (a full pass covers the time since)
         if dirty is None:
             return self._full.changed(baselines, suspects)
         found = [
             path
-            for path in dirty | suspects
+            for path in (dirty | suspects) - self._remote
             if path in baselines and file_state(path) != baselines[path]
         ]
-        if self.polled:
-            found.extend(p for p in self._polled_changed(baselines) if p not in suspects)
+        if self.polled:  # (each with a forced sync, reported before or not)
+            found.extend(self._polled_changed(baselines))
         return found
 
     def _polled_changed(self, baselines: dict[str, State]) -> list[str]:
@@ -159,6 +169,8 @@ class InotifyBackend(Backend):
 
     def _dirty(self) -> set[str] | None:
         """Paths that may have changed since the last call; None when a full pass is due."""
+        if self._fd < 0:  # no queue of its own (see ``_reopen``)
+            return None
         paths: set[str] = set()
         full = monotonic() - self._last_full >= self.full_period
         while True:
@@ -202,8 +214,32 @@ class InotifyBackend(Backend):
             if directory in self._watches:
                 self._lost.discard(directory)
 
+    def _reopen(self) -> None:
+        """In a forked process: a queue of its own, the same directories watched (or, where
+        it cannot have one, a full pass at every check, as the stat backend does)."""
+        if self._fd >= 0:
+            os.close(self._fd)  # (the parent's copy stays open)
+        self._pid = os.getpid()
+        directories = list(self._watches) + list(self._lost)
+        self._watches, self._directories, self._lost = {}, {}, set()
+        try:
+            self._fd = inotify_init()
+            for directory in directories:
+                self.watch(os.path.join(directory, ""))
+            self._lost = {d for d in directories if d not in self._watches}
+        except (OSError, Unavailable) as error:
+            log.warning("pid %d: no inotify of its own (%s); checking with stat instead",
+                        self._pid, error)  # fmt: skip
+            self._fd = -1
+        self._last_full = monotonic()
+
     def close(self) -> None:
-        os.close(self._fd)
+        if self._fd >= 0 and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = -1
+
+    def __del__(self) -> None:  # a queue is one of 128 per user (fs.inotify.max_user_instances)
+        self.close()
 
 
 def open_backend(name: str, full_period: float) -> Backend:

@@ -173,3 +173,49 @@ def test_no_inotify_elsewhere_than_linux(monkeypatch):
     with pytest.raises(OSError, match="no inotify on darwin") as info:
         inotify_backend.inotify_init()
     assert info.value.errno == errno.ENOSYS
+
+
+def in_a_child(work) -> str:
+    """What ``work()`` returns (a string), run in a forked child of this process."""
+    read, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.write(write_end, work().encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read) as stream:
+        answer = stream.read()
+    os.waitpid(pid, 0)
+    return answer
+
+
+def test_forked_workers_each_see_an_edit(tree):
+    # uWSGI without lazy-apps builds the middleware in the master and forks the workers:
+    # one queue read by every worker, each event taken by one of them. Each worker opens
+    # its own at its first check.
+    watcher = inotify(tree)
+    assert watcher.check() == []
+    before = in_a_child(lambda: repr(watcher.check()))  # a worker's first check: a full pass
+    write(tree[2], "changed\n")
+    seen = in_a_child(lambda: repr([watcher.check(), watcher.check(), watcher.check()]))
+    assert (before, seen) == ("[]", repr([[str(tree[2])]] * 3))
+    assert watcher.check() == [str(tree[2])]  # the parent's own events were not taken
+
+
+def test_a_forked_process_without_inotify_of_its_own_checks_with_stat(tree, monkeypatch, caplog):
+    watcher = inotify(tree)
+
+    def work() -> str:
+        monkeypatch.setattr(inotify_backend, "inotify_init", no_inotify)
+        with caplog.at_level(logging.WARNING, logger="reloadmw"):
+            first = watcher.check()
+        write(tree[0], "changed\n")
+        return repr([first, watcher.check(), "checking with stat instead" in caplog.text])
+
+    assert in_a_child(work) == repr([[], [str(tree[0])], True])
+
+
+def no_inotify() -> int:
+    raise OSError(errno.EMFILE, "Too many open files")
