@@ -1,10 +1,30 @@
 """reloadmw: restart the WSGI server's process when the code changes, with no watcher thread."""
 
-from . import hooks
+from typing import TYPE_CHECKING, Any
+
 from .middleware import ReloadMiddleware
 from .options import Options
-from .paste import filter_app_factory, filter_factory
-from .targets import TargetError, import_app
+
+if TYPE_CHECKING:
+    from . import hooks
+    from .paste import filter_app_factory, filter_factory
+    from .targets import TargetError, import_app
+
+#: Imported when first used: the middleware needs none of them when it is built.
+_LAZY = {
+    "hooks": "", "filter_app_factory": "paste", "filter_factory": "paste",
+    "TargetError": "targets", "import_app": "targets",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f"{__name__}.{_LAZY[name] or name}")
+    return module if not _LAZY[name] else getattr(module, name)
+
 
 __all__ = [
     "Options",

@@ -5,17 +5,22 @@ compares one float, which the Check hands it through ``on_due`` whenever it
 changes) and asks the Check everything else. ``next_due`` follows from the
 state, and is set in ``_due_at`` only, by ``_enter`` and ``claim``:
 
+- NEW: no check has run to its end yet; ``next_due`` is in the past, so that the first
+  request takes the slow path (the middleware prepares its hook and successor there).
 - WATCHING: checks are due every ``interval``; ``next_due`` is the next one.
 - BROKEN: a changed source does not compile, or the application fails to import (the
   gate); every request takes the slow path (for the diagnostic) and checks again when
   due, until it is mended.
-- FINISHED: a change was found, or no restart can work here: no more checks.
-- HANDED_OVER: a change was found and a successor answers for this process
-  (``reloadmw serve``): every request takes the slow path, to be sent there.
+- RESTARTING: a change was found and the restart is asked for; the old code answers
+  meanwhile (``reloadmw.successor``): no more checks.
+- HANDED_OVER: a change was found (or a sibling worker found one, and the server replaces
+  this one) and a successor answers for this process: every request takes the slow path,
+  to be sent there.
+- FINISHED: no restart can work here (or the hook failed): no more checks.
 - OFF: disabled; a pass-through.
 
-A new Check is WATCHING with ``next_due`` in the past, so that the first
-request takes the slow path once (the middleware prepares its hook there).
+``before_requests`` says where checks run: on requests, or (mod_wsgi's replay) before
+the server hands a request over, in ``reload_required``.
 """
 
 from __future__ import annotations
@@ -55,11 +60,17 @@ def _states(paths: list[str]) -> list[tuple[str, object]]:
 
 
 class State(enum.Enum):
+    NEW = "new"
     WATCHING = "watching"
     BROKEN = "broken"
-    FINISHED = "finished"
+    RESTARTING = "restarting"
     HANDED_OVER = "handed over"
+    FINISHED = "finished"
     OFF = "off"
+
+
+#: The states in which a check may run.
+CHECKING = (State.NEW, State.WATCHING, State.BROKEN)
 
 
 class Check:
@@ -114,7 +125,10 @@ class Check:
         self._lock = threading.Lock()
         self._last = monotonic()
         self._on_due = on_due
-        self.state = State.WATCHING if watcher is not None else State.OFF
+        #: Whether checks run before the server hands requests over (mod_wsgi's
+        #: ``reload_required``), not on the requests themselves.
+        self.before_requests = False
+        self.state = State.NEW if watcher is not None else State.OFF
         self._due_at(-math.inf if watcher is not None else math.inf)
 
     def _due_at(self, when: float) -> None:
@@ -137,18 +151,16 @@ class Check:
 
     def due(self) -> bool:
         """Whether a check may run now."""
-        return self.state in (State.WATCHING, State.BROKEN) and (
-            monotonic() >= self._last + self.interval
-        )
+        return self.state in CHECKING and monotonic() >= self._last + self.interval
 
     def claim(self) -> None:
         """A check will follow this request's response: let others take the fast path meanwhile."""
-        if self.state is State.WATCHING:
+        if self.state in (State.NEW, State.WATCHING):
             self._due_at(monotonic() + self.interval)
 
     def settle(self) -> None:
         """No check is due yet (the first request got here to prepare): back to the fast path."""
-        if self.state is State.WATCHING:
+        if self.state in (State.NEW, State.WATCHING):
             self._enter(State.WATCHING)
 
     def hand_over(self) -> None:
@@ -159,12 +171,12 @@ class Check:
         """No more checks: no restart can follow."""
         self._enter(State.FINISHED if self.state is not State.OFF else State.OFF)
 
-    def run(self, *, wait: bool = False, then: State = State.FINISHED) -> list[str]:
+    def run(self, *, wait: bool = False, then: State = State.RESTARTING) -> list[str]:
         """Run a due check: the changed paths, or nothing. Never raises.
 
         One check runs at a time: a caller that finds one running gets nothing
         at once, or with ``wait`` waits for it (up to ``WAIT``) and sees the state
-        it left. Changes found move to ``then`` (FINISHED, or HANDED_OVER where a
+        it left. Changes found move to ``then`` (RESTARTING, or HANDED_OVER where a
         successor answers), unless a changed source does not compile: then
         BROKEN, and they are held back (reported again, with the rest, once it
         compiles).
@@ -175,7 +187,7 @@ class Check:
             return []
         try:
             start = monotonic()
-            if self.state not in (State.WATCHING, State.BROKEN) or not self.due():
+            if not self.due():
                 return []
             self._last = start
             if not self.hold:  # else requests meanwhile take the slow path, and wait
@@ -276,7 +288,7 @@ class Check:
         check will follow.
         """
         watcher = self.watcher
-        if watcher is None or self.state in (State.FINISHED, State.HANDED_OVER):
+        if watcher is None or self.state not in CHECKING:
             return
         if not self._lock.acquire(blocking=False):
             return

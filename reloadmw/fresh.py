@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING
 
 from . import preflight, shared
 from .answering import ENVIRON_VARIABLE
+from .collect import Entry
 from .frames import Frames, Gone, ImportFailed, Stale
 from .restart import AfterClose
 
@@ -49,12 +50,6 @@ TIMEOUT = 60.0
 #: imported) before it has one of its own.
 ATTEMPTS = 3
 _PIECE = 64 * 1024
-
-#: Said at INFO where nothing answers with the new code (an ini pipeline, an unknown server).
-STALE_FIRST_PAGE = (
-    "under hook %s the request that finds a change is answered by the old code (the next "
-    "ones by the new); on_change='retry' answers it with a page that reloads itself"
-)
 
 #: The environ keys that travel: CGI's and the headers; ``wsgi.*`` are made anew.
 _TRAVELS = ("wsgi.url_scheme",)
@@ -110,7 +105,7 @@ class Answer:
 
     def __init__(
         self,
-        entry: preflight.Entry,
+        entry: Entry,
         ordinal: int,
         fallback: WSGIApplication,
         edit: Callable[[], int] = lambda: 0,
@@ -178,7 +173,7 @@ class _Child(Frames):
     """A fresh interpreter of its own for one request, and the read end of its frames."""
 
     def __init__(
-        self, entry: preflight.Entry, ordinal: int, stream: IO[bytes], carried: dict[str, str]
+        self, entry: Entry, ordinal: int, stream: IO[bytes], carried: dict[str, str]
     ) -> None:
         executable = preflight.python()
         if executable is None:

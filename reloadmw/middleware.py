@@ -18,17 +18,19 @@ from collections.abc import Iterable
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from . import fresh, hooks, live, preflight
-from .check import Check
-from .collect import built_by, collectors
-from .hooks import mod_wsgi
+from . import hooks
+from .check import Check, State
+from .collect import built_by, collectors, find_entry
 from .options import Options
 from .restart import announce, drop_bytecode, watching
 from .routes import Routes
+from .successor import Successor
 from .watch import Watcher
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from .live import Live
 
 log = logging.getLogger("reloadmw")
 
@@ -55,35 +57,28 @@ class ReloadMiddleware(Routes):
             raise TypeError("ReloadMiddleware: give options= or keyword options, not both")
         self.app = app
         self.options = options if options is not None else Options.build(values)
-        self._hook_spec = hooks.resolve(self.options.hook)
+        spec = self.options.hook  # a bad one fails now, not at the first request:
+        self._hook_spec = None if spec == "auto" else hooks.resolve(spec)
         #: The hook in use, chosen and prepared at the first request.
         self.hook: hooks.Hook | None = None
         self._app = hooks.AppInfo()
         self._prepare_lock = threading.Lock()
-        self._replaying = False  # mod_wsgi calls reload_required: check there only
-        self._replayed = False  # reload_required found a change: replay every request
         for collector in collectors.get():
             collector.append(self)
         o, watcher = self.options, None
-        self._entry = preflight.find_entry(sys._getframe(1)) if o.import_check else None
+        self._entry = find_entry(sys._getframe(1)) if o.import_check else None
         self._ordinal = built_by.get(str(self._entry), 0)
         built_by[str(self._entry)] = self._ordinal + 1
-        #: Who answers the requests held once the server replaces this process (and then
-        #: restarts it, for uWSGI); when a sibling last asked for that (ns, shared).
-        self._answer: WSGIApplication | None = None
-        self._held: fresh.Held | None = None
-        self._asked = ctypes.c_int64(0)  # past ``_built``: this process runs old code
-        self._built = self._app.built_ns
+        #: Who answers once a change is found: chosen with the hook.
+        self._successor = Successor(hooks.NoRestart("not prepared yet"), self._restart)
         if o.enabled:
             watcher = Watcher(
                 o.extra_files, o.exclude, o.include_site_packages, o.backend,
                 templates_of=app if o.templates else None,
             )  # fmt: skip
-        #: The live reload, while it may be on (``None`` in options: decided when preparing).
-        live_on = o.enabled and o.live_reload is not False
-        self._live = live.Live(o.live_files, o.exclude) if live_on else None
+        #: The live reload, once it is on (decided when preparing; see reloadmw.live).
+        self._live: Live | None = None
         self._generation = 0  # of the code, for the live-reload script (see reloadmw.live)
-        self._restarting = False  # a restart was asked for (no fresh answer meanwhile)
         self._stamp: ctypes.c_int64 | None = None  # the siblings' shared stamp, for live reload
         #: Before this monotonic time no request needs the slow path: the Check's
         #: ``next_due``, which it hands over whenever it changes.
@@ -102,7 +97,9 @@ class ReloadMiddleware(Routes):
         return f"<ReloadMiddleware {state} interval={shown} app={self.app!r}>"
 
     def _due_at(self, when: float) -> None:
-        self._next_due = when if self._live is None else -math.inf  # live: every request routed
+        # Live reload, or sibling workers that may ask for new ones: every request routed.
+        every = self._live is not None or self._successor.stamp is not None
+        self._next_due = -math.inf if every else when
 
     def use_hook(self, hook: hooks.Hook) -> None:
         """Restart through ``hook`` if this middleware was to choose one itself (``"auto"``)."""
@@ -140,9 +137,11 @@ class ReloadMiddleware(Routes):
 
     def _import_failure(self, changed: list[tuple[str, object]]) -> str | None:
         """The gate before a restart: the entry module's import in a fresh interpreter."""
-        if self._entry is None or (self.hook is not None and self.hook.answers_held_requests):
+        if self._entry is None or (self.hook is not None and self.hook.successor == "new"):
             return None  # serve guards its new process
-        return preflight.shared_failure(self._entry, repr(changed))
+        from .preflight import shared_failure
+
+        return shared_failure(self._entry, repr(changed))
 
     def _prepare(self, environ: WSGIEnvironment) -> None:
         with self._prepare_lock:
@@ -154,31 +153,30 @@ class ReloadMiddleware(Routes):
             except Exception:
                 log.exception("could not prepare the restart hook; no restarts")
                 hook, ready = hooks.NoRestart("no restart hook"), False
-            if not ready:
+            if ready:
+                from .successor.choose import choose
+
+                successor = choose(
+                    hook, self._restart, options=self.options, check=self._check,
+                    environ=environ, entry=self._entry, ordinal=self._ordinal,
+                    old=self._call_app, built_ns=self._app.built_ns,
+                    reload_required=self.reload_required,
+                )  # fmt: skip
+            else:
+                successor = Successor(hook, self._restart)
                 self._check.finish()  # no restart can follow, so never check
-            elif self.options.replay and isinstance(hook, hooks.ModWsgi):
-                mod_wsgi.install(self.reload_required, environ)
-            elif hook.answers_held_requests:
-                self._answer = hook.answer
-                self._check.hold = True
-            elif hook.fresh_answers and self._entry and self.options.on_change == "restart":
-                edit = lambda: self._asked.value  # noqa: E731 - the siblings' stamp, as it is then
-                self._answer = fresh.Answer(self._entry, self._ordinal, self._call_app, edit)
-                self._check.hold = True
-                self._check.found = hook.ask  # the edit is named before a request is sent on
-                if (asked := hook.asked()) is not None:  # (a c_int64 of 0 is false)
-                    self._asked, self.__class__ = asked, _AmongSiblings
-                if hook.restart_after_answer:
-                    self._held = fresh.Held(self._answer, self._restart)
-            elif self.options.on_change == "restart":
-                log.info(fresh.STALE_FIRST_PAGE, hook.name)
-            if self.options.live_reload is None and not hook.live_by_default:
-                self._live = None
-                self._due_at(self._check.next_due)
-            if self._live is not None:  # the workers of one server share a stamp, if any
-                among = self.__class__ is _AmongSiblings  # (its stamp is _asked already)
-                self._stamp = self._asked if among else hook.asked() if ready else None
-                self._generation = live.generation(self._stamp, self._built)
+            self._successor = successor
+            self._check.hold = successor.holds
+            o = self.options  # live reload: on by default under reloadmw serve only
+            by_default = o.live_reload is None and hook.successor == "new"
+            if o.enabled and (o.live_reload or by_default):
+                from . import live
+
+                self._live = live.Live(o.live_files, o.exclude)
+                stamp = successor.stamp  # the workers of one server share a stamp, if any
+                self._stamp = stamp if stamp is not None else hook.asked() if ready else None
+                self._generation = live.generation(self._stamp, self._app.built_ns)
+            self._due_at(self._check.next_due)
             self.hook = hook
 
     def reload_required(self, resource: str) -> bool:
@@ -191,28 +189,18 @@ class ReloadMiddleware(Routes):
         (reloadmw does it for you unless the script has its own, or ``replay=False``).
         ``resource`` is not used. Once called, checks run here only.
         """
-        self._replaying = True
-        if self._replayed:
+        check = self._check
+        check.before_requests = True
+        if check.state is State.RESTARTING:
             return True  # this process is on its way out: replay this request too
         if monotonic() < self._next_due:
             return False
-        changed = self._check.run()
+        changed = check.run()
         if not changed:
             return False
-        self._replayed = True
         try:
             announce(changed, "mod_wsgi reload_required (the request is replayed)", sys.stderr)
             drop_bytecode(changed)
         except Exception:
             log.exception("could not announce the restart")
         return True
-
-
-class _AmongSiblings(ReloadMiddleware):
-    """One whose sibling workers may ask the server to replace it (gunicorn, uWSGI): each
-    request also reads their shared stamp. A middleware becomes one when it prepares."""
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if self._asked.value > self._built:
-            return self._call_slowly(environ, start_response)
-        return ReloadMiddleware.__call__(self, environ, start_response)

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import hooks
 from .converters import (
     absolute,
     asautobool,
@@ -33,8 +32,10 @@ from .converters import (
     astext,
     disabled_by_environment,
 )
-from .serve.adapter import SERVERS
-from .watch import BACKENDS
+from .watch.watcher import BACKENDS
+
+#: The servers that ``reloadmw serve`` runs (``reloadmw.serve.adapter``).
+SERVERS = ("wsgiref", "waitress")
 
 ON_CHANGE = ("restart", "retry")
 
@@ -190,7 +191,6 @@ class Options:
         names = cls.known(values)
         converted = {name: names[name].convert(name, value) for name, value in values.items()}
         options = cls(**converted)
-        hooks.resolve(options.hook)  # a bad hook fails now, not at the first request
         return dataclasses.replace(
             options,
             extra_files=absolute(options.extra_files, base or os.getcwd()),

@@ -26,6 +26,7 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from . import preflight
+from .collect import Entry
 from .frames import FRAME, Frames
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class Sent(Frames):
 
     def __init__(
         self,
-        entry: preflight.Entry,
+        entry: Entry,
         ordinal: int,
         edit: int,
         stream: IO[bytes],
@@ -92,7 +93,7 @@ def directory() -> str | None:
     return path
 
 
-def connect(entry: preflight.Entry, ordinal: int, edit: int) -> socket.socket:
+def connect(entry: Entry, ordinal: int, edit: int) -> socket.socket:
     """A connection to the fresh interpreter that answers for ``edit``, started by this
     worker where no other did yet (under a lock: one per edit). OSError where it cannot."""
     if sys.platform == "win32":  # gunicorn and uWSGI run on UNIX only
@@ -126,7 +127,7 @@ def _connection(address: str) -> socket.socket:
     return connection
 
 
-def _start(entry: preflight.Entry, ordinal: int, address: str) -> None:
+def _start(entry: Entry, ordinal: int, address: str) -> None:
     """Listen at ``address`` and start the interpreter that answers there."""
     if sys.platform == "win32":
         raise OSError(errno.ENOSYS, "no Unix socket on Windows")

@@ -44,7 +44,7 @@ def make(watcher, clock, *, interval=1.0, syntax_check=True):
 
 def test_a_new_check_lets_the_first_request_take_the_slow_path(watcher, clock):
     check, seen = make(watcher, clock)
-    assert check.state is State.WATCHING
+    assert check.state is State.NEW
     assert check.next_due == -math.inf == seen[-1]
     check.settle()
     assert check.next_due == clock() + 1.0
@@ -71,12 +71,12 @@ def test_due_once_per_interval_and_claimed_by_one_request(watcher, clock):
     assert watcher.checks == 1
 
 
-def test_a_change_finishes_checking(watcher, clock):
+def test_a_change_ends_the_checks_while_the_restart_comes(watcher, clock):
     check, seen = make(watcher, clock)
     clock.advance(1.0)
     watcher.answer = ["/srv/app.py"]
     assert check.run() == ["/srv/app.py"]
-    assert check.state is State.FINISHED and seen[-1] == math.inf
+    assert check.state is State.RESTARTING and seen[-1] == math.inf
     clock.advance(5)
     assert check.run() == []
 
@@ -92,7 +92,7 @@ def test_a_source_that_does_not_compile_is_broken_until_it_does(watcher, clock, 
     write(broken, "def view():\n    pass\n")
     clock.advance(1.0)
     assert check.run() == [str(broken)]
-    assert check.state is State.FINISHED and check.problems == []
+    assert check.state is State.RESTARTING and check.problems == []
 
 
 def test_without_the_syntax_check_a_broken_source_restarts(watcher, clock, tmp_path):
@@ -111,7 +111,7 @@ def test_a_failing_watcher_is_logged_and_changes_nothing(watcher, clock, caplog)
     check, _ = make(watcher, clock)
     clock.advance(1.0)
     assert check.run() == []
-    assert check.state is State.WATCHING
+    assert check.state is State.NEW  # (none has run to its end)
     assert "the check for changes failed" in caplog.text
 
 
@@ -177,7 +177,7 @@ def test_the_changes_are_named_before_a_request_sees_the_state_move_on(watcher, 
     clock.advance(1.0)
     watcher.answer = ["a.py"]
     assert check.run(then=State.HANDED_OVER) == ["a.py"]
-    assert states == [(State.WATCHING, ["a.py"])]
+    assert states == [(State.NEW, ["a.py"])]
     assert check.state is State.HANDED_OVER
 
 

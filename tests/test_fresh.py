@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reloadmw import fresh, preflight, shared
+from reloadmw import collect, fresh, preflight, shared
 from tests.support import write
 
 pytestmark = pytest.mark.posix
@@ -44,7 +44,7 @@ application = ReloadMiddleware(inner)
 def entry(tmp_path, monkeypatch):
     module = write(tmp_path / "fresh_example.py", APP.format(version=2))
     monkeypatch.syspath_prepend(str(tmp_path))
-    return preflight.Entry("fresh_example", str(module), True)
+    return collect.Entry("fresh_example", str(module), True)
 
 
 EDITS = itertools.count(time.time_ns())
@@ -110,7 +110,7 @@ def test_the_new_code_answers_with_the_body_it_was_sent(entry, answer):
 def test_an_import_that_fails_is_reported_not_answered(tmp_path, monkeypatch, answer):
     write(tmp_path / "broken_example.py", "import not_there_at_all\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    broken = preflight.Entry("broken_example", str(tmp_path / "broken_example.py"), True)
+    broken = collect.Entry("broken_example", str(tmp_path / "broken_example.py"), True)
     for _ in range(2):  # (a shared one says so to each request)
         with pytest.raises(fresh.ImportFailed, match="not_there_at_all"):
             ask(answer(broken, old_code))
@@ -171,7 +171,7 @@ def test_an_edit_since_the_shared_interpreter_imported_gets_a_new_one(entry):
 def test_an_import_mended_since_it_failed_is_answered(tmp_path, monkeypatch):
     broken = write(tmp_path / "mended_example.py", "import not_there_at_all\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    entry = preflight.Entry("mended_example", str(broken), True)
+    entry = collect.Entry("mended_example", str(broken), True)
     edit = next(EDITS)
     answer = fresh.Answer(entry, 0, old_code, lambda: edit)
     try:

@@ -28,7 +28,7 @@ class ServeLike(hooks.Hook):
     """A hook where live_reload=None means on, as reloadmw serve's; records restarts."""
 
     name = "serve-like"
-    live_by_default = True
+    successor = "new"  # (no forward: the old code answers)
 
     def __init__(self):
         self.calls = []

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from reloadmw import preflight
+from reloadmw import collect, preflight
 from reloadmw.check import Check, State
 from reloadmw.watch import Watcher
 from tests.support import write
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.preflight
 
 
 def test_the_builder_is_found_by_name_where_an_import_would_find_it(modules):
-    modules("entry_builder", "import sys\nfrom reloadmw import preflight\n"
-            "ENTRY = preflight.find_entry(sys._getframe())\n")  # fmt: skip
+    modules("entry_builder", "import sys\nfrom reloadmw import collect\n"
+            "ENTRY = collect.find_entry(sys._getframe())\n")  # fmt: skip
     import entry_builder
 
     entry = entry_builder.ENTRY
@@ -30,8 +30,8 @@ def test_a_script_module_is_run_by_path(tmp_path):
     script = write(tmp_path / "site.wsgi", "X = 1\n")
     namespace = {"__name__": "_mod_wsgi_0123", "__file__": str(script)}
     exec(compile("import sys\nENTRY = find(sys._getframe())", str(script), "exec"),
-         {**namespace, "find": preflight.find_entry}, namespace)  # fmt: skip
-    assert namespace["ENTRY"] == preflight.Entry("_mod_wsgi_0123", str(script), False)
+         {**namespace, "find": collect.find_entry}, namespace)  # fmt: skip
+    assert namespace["ENTRY"] == collect.Entry("_mod_wsgi_0123", str(script), False)
 
 
 def test_an_interpreter_like_this_one():
@@ -40,9 +40,9 @@ def test_an_interpreter_like_this_one():
 
 def test_a_working_import_and_a_broken_one(tmp_path):
     good = write(tmp_path / "good.py", "VALUE = 1\n")
-    assert preflight.failure(preflight.Entry("good", str(good), False)) is None
+    assert preflight.failure(collect.Entry("good", str(good), False)) is None
     bad = write(tmp_path / "bad.py", "import no_such_module_anywhere\n")
-    text = preflight.failure(preflight.Entry("bad", str(bad), False))
+    text = preflight.failure(collect.Entry("bad", str(bad), False))
     assert text is not None and "No module named 'no_such_module_anywhere'" in text
 
 
@@ -53,7 +53,7 @@ def test_the_fresh_interpreter_has_this_sys_path_and_a_disabled_middleware(modul
         "import os, preflight_sibling\n"
         "assert os.environ['RELOADMW_DISABLE'] == '1' and os.environ['RELOADMW_PREFLIGHT']\n",
     )
-    assert preflight.failure(preflight.Entry("probe", str(probe), False)) is None
+    assert preflight.failure(collect.Entry("probe", str(probe), False)) is None
 
 
 @pytest.mark.posix
@@ -61,7 +61,7 @@ def test_siblings_share_one_import_and_one_log_line(tmp_path, monkeypatch, caplo
     monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path))
     runs = []
     monkeypatch.setattr(preflight, "failure", lambda entry: runs.append(1) or "Traceback: boom")
-    entry = preflight.Entry("app", "/srv/app.py", True)
+    entry = collect.Entry("app", "/srv/app.py", True)
     assert preflight.shared_failure(entry, "edit 1") == "Traceback: boom"
     assert preflight.shared_failure(entry, "edit 1") == "Traceback: boom"
     assert len(runs) == 1
@@ -85,7 +85,7 @@ def test_a_burst_of_writes_is_one_change_into_a_whole_tree(tmp_path):
     changed = check.run()
     writer.join()
     assert sorted(changed) == sorted(map(str, files))
-    assert check.state is State.FINISHED
+    assert check.state is State.RESTARTING
 
 
 def test_files_that_never_stop_changing_restart_anyway(tmp_path, monkeypatch, caplog):
@@ -123,5 +123,5 @@ def test_the_gate_holds_changes_back_until_the_files_change_again(tmp_path):
     assert check.failure == "ImportError: broken"
     assert check.run() == [] and len(asked) == 1  # the same files: not asked again
     write(path, "V = 3\n")
-    assert check.run() == [str(path)] and check.state is State.FINISHED
+    assert check.run() == [str(path)] and check.state is State.RESTARTING
     assert len(asked) == 2  # asked once per new state

@@ -13,13 +13,33 @@ are in the project's SERVERS.md.
 - ``choose``: ``resolve`` (the ``hook=`` option) and ``detect`` (``"auto"``).
 """
 
-from .apache_windows import ApacheSignalParent
+from typing import TYPE_CHECKING, Any
+
 from .base import AppInfo, CallableHook, Hook, NoRestart
-from .choose import HOOK_NAMES, detect, resolve
-from .gunicorn import Gunicorn
-from .mod_wsgi import ModWsgi
-from .signals import Exit, SendSignal
-from .uwsgi import Uwsgi
+
+if TYPE_CHECKING:
+    from .apache_windows import ApacheSignalParent
+    from .choose import HOOK_NAMES, detect, resolve
+    from .gunicorn import Gunicorn
+    from .mod_wsgi import ModWsgi
+    from .signals import Exit, SendSignal
+    from .uwsgi import Uwsgi
+
+#: Where each name is, imported when first used: ``import reloadmw`` needs none of them.
+_LAZY = {
+    "ApacheSignalParent": "apache_windows", "Gunicorn": "gunicorn", "ModWsgi": "mod_wsgi",
+    "Exit": "signals", "SendSignal": "signals", "Uwsgi": "uwsgi",
+    "HOOK_NAMES": "choose", "detect": "choose", "resolve": "choose",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+
 
 __all__ = [
     "HOOK_NAMES",

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    import ctypes
+
+    from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger("reloadmw")
 
@@ -44,29 +45,17 @@ class Hook:
     def __call__(self, changed: Sequence[str]) -> None:
         raise NotImplementedError
 
-    #: True for a hook whose server can answer, with the new code, the request that
-    #: found the change (``answer``): the middleware then checks before the
-    #: application, and this process answers nothing itself once it has restarted.
-    answers_held_requests = False
-
-    def answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """The new code's answer to a request that this process holds after ``__call__``."""
-        raise NotImplementedError
-
-    #: True for a hook whose server replaces this process while it finishes its
-    #: requests (gunicorn, uWSGI): the middleware then checks before the application,
-    #: and a fresh interpreter answers the request that found the change
-    #: (``reloadmw.fresh``), and every later one that reaches this process.
-    fresh_answers = False
+    #: Who answers once this hook is asked to restart (``reloadmw.successor``): ``"old"``,
+    #: the old code, until the new process comes; ``"new"``, the new process, to which
+    #: this one sends its requests (``forward``: ``reloadmw serve``); ``"fresh"``, a
+    #: fresh interpreter with the new code, while the server replaces its workers.
+    successor = "old"
 
     #: True for a hook whose restart would cut the request held meanwhile (uWSGI's
     #: reload also restarts its HTTP router, which holds the client's connection): the
     #: middleware calls ``ask`` when it finds the change, and the hook once the fresh
     #: interpreter's answer has been sent.
     restart_after_answer = False
-
-    #: True for ``reloadmw serve``'s own hook: there ``live_reload=None`` means on.
-    live_by_default = False
 
     def ask(self, changed: Sequence[str]) -> bool:
         """Record, for the sibling workers, that this process will ask for a restart;

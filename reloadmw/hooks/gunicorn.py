@@ -31,7 +31,7 @@ class Gunicorn(Hook):
     """
 
     name = "gunicorn"
-    fresh_answers = True
+    successor = "fresh"
 
     def __init__(self) -> None:
         self._app = AppInfo()

@@ -44,7 +44,7 @@ class Uwsgi(Hook):
     """
 
     name = "uwsgi"
-    fresh_answers = True
+    successor = "fresh"
     restart_after_answer = True
 
     def __init__(self) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING, Protocol
 
+from ..options import SERVERS
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 #: The servers, as ``--server`` accepts them; the first is the default.
-SERVERS = ("wsgiref", "waitress")
 
 
 class Adapter(Protocol):

@@ -109,8 +109,7 @@ class HandOver(Hook):
     """
 
     name = "reloadmw serve"
-    answers_held_requests = True
-    live_by_default = True
+    successor = "new"
 
     def __init__(self, process: ServerProcess) -> None:
         self._process = process
@@ -124,7 +123,8 @@ class HandOver(Hook):
         self._process.tell(protocol.Restart(os.getpid(), list(changed), libraries))
         self._process.end_soon(HANDOVER_DRAIN, protocol.ExitStatus.HANDED_OVER)
 
-    def answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def forward(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Send a request to the new process, and stream its answer back."""
         # Until this process has stopped accepting, it could take the forward itself.
         if not self._process.stopped_accepting.wait(STOP_ACCEPTING_TIMEOUT):
             log.warning("pid %d did not stop accepting in time; sending on anyway", os.getpid())
