@@ -89,6 +89,8 @@ def serve() -> None:
     except BaseException as error:
         app, failure = None, traceback.format_exc().encode(errors="replace")
         current = Current(None, since, _named_by(error))
+        print(f"reloadmw: not restarting: importing {name or path} fails:\n{failure.decode()}",
+              file=sys.stderr, flush=True)  # fmt: skip
     threads: list[threading.Thread] = []
     gone = threading.Event()  # the socket's file is gone: no new connection comes
 
@@ -102,7 +104,7 @@ def serve() -> None:
         try:
             with connection, connection.makefile("rb") as into:
                 out = connection.makefile("wb", buffering=0)
-                environ, body = _request(into)
+                request = _request(into)  # (None: a probe, for the import's outcome)
                 if not current():
                     leave()  # before the answer: its worker then starts the next one
                     send(out, b"S")
@@ -111,7 +113,8 @@ def serve() -> None:
                     send(out, b"F", failure)
                     return
                 send(out, b"I")
-                _serve_one(app, out, environ, body, threads=True)
+                if request is not None:
+                    _serve_one(app, out, *request, threads=True)
         except Exception:  # a worker that went away: its request is gone too
             traceback.print_exc()
 
@@ -173,6 +176,10 @@ class Current:
                 try:
                     changed = self._watcher.check()
                     self.stale = bool(changed) and not self._watcher.take_templates(changed)
+                    if self.stale:
+                        print(f"reloadmw: pid {os.getpid()}: {', '.join(changed[:3])} changed "
+                              "since this interpreter imported it: another one answers",
+                              file=sys.stderr, flush=True)  # fmt: skip
                 except Exception:  # no answer is lost for it: this one answers
                     traceback.print_exc()
             return not self.stale
@@ -196,14 +203,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _request(into: IO[bytes]) -> tuple[dict[str, Any], IO[bytes]]:
-    """The environ's strings and the body (spooled) of one connection's request."""
+def _request(into: IO[bytes]) -> tuple[dict[str, Any], IO[bytes]] | None:
+    """The environ's strings and the body (spooled) of one connection's request; None for a
+    probe."""
 
     def frame() -> tuple[bytes, bytes]:
         kind, length = FRAME.unpack(into.read(FRAME.size))
         return kind, into.read(length)
 
     kind, payload = frame()
+    if kind == b"P":
+        return None
     if kind != b"Q":
         raise ValueError(f"a request starts with Q, not {kind!r}")
     environ = json.loads(payload)

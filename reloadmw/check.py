@@ -78,12 +78,9 @@ class Check:
 
     :param watcher: what to check; None for a check that is OFF.
     :param interval: seconds between two checks, at least; ``"auto"``: from what a check
-        costs here, so that checks take at most ``AUTO_SHARE`` of the time (a check with
-        inotify costs one read: about every request; a stat pass over 300 files about
-        0.2 ms: every 20 ms).
+        costs here, so that checks take at most ``AUTO_SHARE`` of the time.
     :param syntax_check: hold back changes whose ``.py`` sources do not compile (BROKEN).
-    :param on_due: called with every new ``next_due`` (a copy next to the fast path
-        costs one attribute lookup less per request than reading it here).
+    :param on_due: called with every new ``next_due`` (the fast path keeps a copy).
     :param settle: once changes are found, wait until the watched files have been quiet
         this long (seconds; re-checking meanwhile, at most ``SETTLE_MAX``), so that a burst
         of writes (a formatter, a checkout) costs one restart into a whole tree.
@@ -109,9 +106,8 @@ class Check:
         self.syntax_check = syntax_check
         self.quiet = settle  # seconds of quiet that a burst of writes must end with
         self.gate = gate
-        #: Whether requests that come while a check runs wait for its outcome (where
-        #: the request that finds a change is answered by the new code); else they
-        #: take the fast path meanwhile.
+        #: Whether requests that come while a check runs wait for its outcome (the
+        #: successor may answer them), or take the fast path meanwhile.
         self.hold = False
         #: Called with the changes a check found, before the state moves on (a sibling
         #: worker's ask is recorded before any request of this process is sent on).
@@ -181,65 +177,69 @@ class Check:
         BROKEN, and they are held back (reported again, with the rest, once it
         compiles).
         """
+        return self._locked(lambda: self._run(then) if self.due() else [], wait)
+
+    def _run(self, then: State) -> list[str]:
+        assert self.watcher is not None
+        start = self._last = monotonic()
+        if not self.hold:  # else requests meanwhile take the slow path, and wait
+            self._due_at(start + self.interval)
+        changed = self.watcher.check()
+        cost = monotonic() - start
+        log.debug("checked %d files in %.2f ms", len(self.watcher), cost * 1e3)
+        if self.auto:
+            self._pace(cost)
+        if self.watcher.take_templates(changed):  # read again by the framework, no restart
+            changed = []
+        if changed and self.quiet:
+            changed = self._settled(changed)
+        problems = syntax.problems(changed) if changed and self.syntax_check else []
+        if problems:
+            if problems != self.problems:
+                log.error("not restarting: %s", "; ".join(map(str, problems)))
+            self.problems, self.failure = problems, None
+            self._enter(State.BROKEN)
+            return []
+        self.problems = []
+        if changed and self.gate is not None and self._gate(changed) is not None:
+            self._enter(State.BROKEN)
+            return []
+        if changed and self.found is not None:
+            self.found(changed)
+        self._enter(then if changed else State.WATCHING)
+        return changed
+
+    def follow(self) -> list[str]:
+        """While HANDED_OVER: tell ``found`` of the changes made since, once the gate passes
+        them, so that an edit after the one handed over for gets a successor of its own;
+        those changes where ``found`` says this process asks for them. Never raises."""
+        if self.state is not State.HANDED_OVER or self.found is None:
+            return []
+        return self._locked(self._follow, wait=True)
+
+    def _follow(self) -> list[str]:
+        assert self.watcher is not None and self.found is not None
+        changed = self.watcher.check()  # (against this process's own baselines)
+        if not changed or self.watcher.take_templates(changed):
+            return []
+        if self.gate is not None and self._gate(changed) is not None:
+            return []  # (the answer says why)
+        return changed if self.found(changed) else []
+
+    def _locked(self, work: Callable[[], list[str]], wait: bool) -> list[str]:
+        """``work()`` under the check's lock, or nothing where another holds it (with
+        ``wait``: once it is done, up to ``WAIT``), or on any error (logged)."""
         if self.watcher is None:
             return []
         if not (self._lock.acquire(timeout=WAIT) if wait else self._lock.acquire(blocking=False)):
             return []
         try:
-            start = monotonic()
-            if not self.due():
-                return []
-            self._last = start
-            if not self.hold:  # else requests meanwhile take the slow path, and wait
-                self._due_at(start + self.interval)
-            changed = self.watcher.check()
-            cost = monotonic() - start
-            log.debug("checked %d files in %.2f ms", len(self.watcher), cost * 1e3)
-            if self.auto:
-                self._pace(cost)
-            if self.watcher.take_templates(changed):  # read again by the framework, no restart
-                changed = []
-            if changed and self.quiet:
-                changed = self._settled(changed)
-            problems = syntax.problems(changed) if changed and self.syntax_check else []
-            if problems:
-                if problems != self.problems:
-                    log.error("not restarting: %s", "; ".join(map(str, problems)))
-                self.problems, self.failure = problems, None
-                self._enter(State.BROKEN)
-                return []
-            self.problems = []
-            failure = self._gate(changed) if changed and self.gate is not None else None
-            if failure is not None:
-                self._enter(State.BROKEN)
-                return []
-            if changed and self.found is not None:
-                self.found(changed)
-            self._enter(then if changed else State.WATCHING)
-            return changed
+            return work()
         except Exception:
             log.exception("the check for changes failed")
             return []
         finally:
             self._lock.release()
-
-    def follow(self) -> list[str]:
-        """While HANDED_OVER: tell ``found`` of the changes made since, so that an edit
-        after the one handed over for gets a successor of its own; those changes where
-        ``found`` says this process asks for them. Never raises."""
-        if self.state is not State.HANDED_OVER or self.found is None or self.watcher is None:
-            return []
-        if not self._lock.acquire(timeout=WAIT):
-            return []
-        try:
-            changed = self.watcher.check()  # (against this process's own baselines)
-            if changed and not self.watcher.take_templates(changed) and self.found(changed):
-                return changed
-        except Exception:
-            log.exception("the check for changes failed")
-        finally:
-            self._lock.release()
-        return []
 
     def _pace(self, cost: float) -> None:
         """``interval="auto"``: the interval that keeps checks under ``AUTO_SHARE``."""

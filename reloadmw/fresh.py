@@ -19,6 +19,7 @@ standard output and errors go to the server's error stream.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -142,6 +143,34 @@ class Answer:
             start_response(status, headers)
             return child.body()
         raise AssertionError("the last attempt has an interpreter of its own")  # pragma: no cover
+
+    def outcome(self, edit: int, key: str) -> str | None:
+        """How the import of the new code goes (the gate before a restart): None, or the
+        traceback. Asked of the fresh interpreter that then answers for ``edit``, so that one
+        change costs one import; where there is none, of the pre-flight (``key``: the files'
+        states). A probe that gets no word in time counts as an import that works."""
+        if not edit or shared.directory() is None:
+            return preflight.shared_failure(self.entry, key)
+        for _ in range(ATTEMPTS):
+            try:
+                probe = shared.Sent(self.entry, self.ordinal, edit, io.BytesIO(), None, timeout())
+            except OSError as error:
+                log.warning("could not start a fresh interpreter (%s): checking the import "
+                            "apart", error)  # fmt: skip
+                return preflight.shared_failure(self.entry, key)
+            try:
+                probe.expect_import()
+                return None
+            except Stale:  # a file changed since its import: another one imports it
+                continue
+            except ImportFailed as failure:
+                return str(failure)
+            except Gone as error:
+                log.warning("%s: restarting unchecked", error)
+                return None
+            finally:
+                probe.close()
+        return None
 
     def _child(self, stream: IO[bytes], carried: dict[str, str], shared_one: bool) -> Frames:
         """The interpreter that answers: the edit's shared one where it can be, else one of

@@ -136,12 +136,8 @@ class ReloadMiddleware(Routes):
         return live_.pages(environ, start_response, self._route, lambda: self._live_now([]))
 
     def _import_failure(self, changed: list[tuple[str, object]]) -> str | None:
-        """The gate before a restart: the entry module's import in a fresh interpreter."""
-        if self._entry is None or (self.hook is not None and self.hook.successor == "new"):
-            return None  # serve guards its new process
-        from .preflight import shared_failure
-
-        return shared_failure(self._entry, repr(changed))
+        """The gate before a restart: the entry module's import, as the successor has it."""
+        return self._successor.gate(self._entry, changed) if self._entry is not None else None
 
     def _prepare(self, environ: WSGIEnvironment) -> None:
         with self._prepare_lock:

@@ -41,7 +41,9 @@ _PIECE = 64 * 1024
 
 class Sent(Frames):
     """One held request, sent to the fresh interpreter that answers for ``edit``; the read
-    end of its answer. OSError where it cannot be sent."""
+    end of its answer. With no request (``carried`` None), a probe: the interpreter says
+    how its import went (``I`` or ``F``), and nothing more. OSError where it cannot be sent.
+    """
 
     def __init__(
         self,
@@ -49,16 +51,19 @@ class Sent(Frames):
         ordinal: int,
         edit: int,
         stream: IO[bytes],
-        carried: dict[str, str],
+        carried: dict[str, str] | None,
         limit: float,
     ) -> None:
         connection = connect(entry, ordinal, edit)
         try:
-            data = json.dumps(carried).encode()
-            connection.sendall(FRAME.pack(b"Q", len(data)) + data)
-            while piece := stream.read(_PIECE):
-                connection.sendall(FRAME.pack(b"B", len(piece)) + piece)
-            connection.sendall(FRAME.pack(b"E", 0))
+            if carried is None:
+                connection.sendall(FRAME.pack(b"P", 0))
+            else:
+                data = json.dumps(carried).encode()
+                connection.sendall(FRAME.pack(b"Q", len(data)) + data)
+                while piece := stream.read(_PIECE):
+                    connection.sendall(FRAME.pack(b"B", len(piece)) + piece)
+                connection.sendall(FRAME.pack(b"E", 0))
         except BaseException:
             connection.close()
             raise

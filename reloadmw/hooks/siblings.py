@@ -6,14 +6,14 @@ finds the change in turn. Where the server can replace all its workers at once
 first of them should ask: a later ask would start another round of reloads.
 
 The workers share a small stamp file per server (named after the master's pid)
-that holds the wall-clock time of the last ask (nanoseconds, 8 bytes), written
-under an exclusive ``flock``. An ask made after a change was written brings
-workers that import it, so a worker that finds that change does not ask again;
-a change written after the last ask (the next edit, found perhaps by a worker
-that is still draining) asks anew. A worker built before the last ask is one
-that the reload replaces, and it answers no request with its old code meanwhile:
-each worker maps the stamp into memory (``asked``), so its fast path reads it
-without a system call.
+that names the newest edit asked for: when its newest file was written (wall clock,
+nanoseconds, 8 bytes, no later than the ask), written under an exclusive ``flock``.
+A worker that finds that edit does not ask again; a later edit (found perhaps by a
+worker that is still draining) asks anew. A worker built before the edit runs old
+code, and the reload replaces it: it answers no request with its old code
+meanwhile. Each worker maps the stamp into memory (``asked``), so it reads it without
+a system call. The same name keys the fresh interpreter that answers for the edit
+(``reloadmw.shared``): the check's import pre-flight asks it, before the ask.
 """
 
 from __future__ import annotations
@@ -40,14 +40,16 @@ def stamp_path(server_pid: int) -> str:
 
 
 def changed_at(paths: Sequence[str]) -> int:
-    """When the newest of ``paths`` was written (ns, wall clock); now for a missing one."""
+    """When the newest of ``paths`` was written (ns, wall clock); now for a missing one, and
+    no later than now (a share's clock may run ahead): the edit's name among the siblings."""
+    now = time.time_ns()
     times = []
     for path in paths:
         try:
             times.append(os.stat(path).st_mtime_ns)
         except OSError:
-            times.append(time.time_ns())
-    return max(times, default=time.time_ns())
+            times.append(now)
+    return min(max(times, default=now), now)
 
 
 def first_to_ask(server_pid: int, changed_ns: int) -> bool:
@@ -57,7 +59,7 @@ def first_to_ask(server_pid: int, changed_ns: int) -> bool:
     Records the ask when it answers True. Any trouble with the stamp file
     answers True: a second reload round costs less than a missed one.
     """
-    return _update(server_pid, lambda known: None if known > changed_ns else time.time_ns())
+    return _update(server_pid, lambda known: None if known >= changed_ns else changed_ns)
 
 
 class Ask:

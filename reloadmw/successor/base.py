@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from ..collect import Entry
     from ..hooks import Hook
 
 log = logging.getLogger("reloadmw")
@@ -61,6 +62,14 @@ class Successor:
         """Whether, once handed over, the answers come from the new code (live reload's
         generation moves on)."""
         return self.then is State.HANDED_OVER
+
+    def gate(self, entry: Entry, states: list[tuple[str, object]]) -> str | None:
+        """Before the restart, whether the new code imports: None, or the traceback (see
+        ``reloadmw.preflight``). Here, in an interpreter of its own, once per edit among
+        the sibling workers."""
+        from ..preflight import shared_failure
+
+        return shared_failure(entry, repr(states))
 
     def superseded(self) -> bool:
         """Whether newer code answers for this process already (a sibling asked)."""

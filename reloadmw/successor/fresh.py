@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..check import Check, State
 from ..fresh import Answer, ImportFailed
+from ..hooks import siblings
 from ..restart import AfterClose
 from .base import Restart, Successor
 
@@ -47,10 +48,16 @@ class Fresh(Successor):
         self._check = check
         self._built = built_ns
         #: The siblings' shared stamp: when one last asked the server to replace them all.
-        self.stamp = self._shared = hook.asked() or ctypes.c_int64(0)
+        shared = hook.asked()  # (a c_int64 of 0 is false: no "or" here)
+        self.stamp = self._shared = shared if shared is not None else ctypes.c_int64(0)
         self._answer = Answer(entry, ordinal, old, lambda: self._shared.value)
         self._respawn = False  # replaced by a sibling's ask: restart once answered (uWSGI)
         check.found = hook.ask  # the edit is named before a request can be sent on
+
+    def gate(self, entry: Entry, states: list[tuple[str, object]]) -> str | None:
+        # The interpreter that answers for the edit imports it first: one import per change.
+        edit = siblings.changed_at([path for path, _ in states])  # what the ask will name
+        return self._answer.outcome(edit, repr(states))
 
     def replaced(self) -> bool:
         if self._shared.value <= self._built or self._check.state is State.HANDED_OVER:

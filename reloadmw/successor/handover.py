@@ -11,6 +11,7 @@ from .base import Restart, Successor
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from ..collect import Entry
     from ..hooks import Hook
 
 
@@ -30,6 +31,9 @@ class HandOver(Successor):
     def __init__(self, hook: Hook, restart: Restart, forward: WSGIApplication) -> None:
         super().__init__(hook, restart)
         self._forward = forward
+
+    def gate(self, entry: Entry, states: list[tuple[str, object]]) -> str | None:
+        return None  # the new process guards itself
 
     def answer(
         self, environ: WSGIEnvironment, start_response: StartResponse, changed: list[str]

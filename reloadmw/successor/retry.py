@@ -10,6 +10,7 @@ from .base import Restart, Successor
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from ..collect import Entry
     from ..hooks import Hook
 
 #: The requests whose check runs first: a page can come back as a retry page.
@@ -31,6 +32,11 @@ class Retry(Successor):
         if later is not None:
             self.then, self.answers_polls = later.then, later.answers_polls
             self.restart_first = later.restart_first
+
+    def gate(self, entry: Entry, states: list[tuple[str, object]]) -> str | None:
+        if self.later is not None:
+            return self.later.gate(entry, states)
+        return super().gate(entry, states)
 
     def checks_first(self, environ: WSGIEnvironment) -> bool:
         return environ.get("REQUEST_METHOD") in RETRIED

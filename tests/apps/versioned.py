@@ -80,7 +80,9 @@ else:
 if SETTINGS.get("ready_dir") and not os.environ.get("RELOADMW_PREFLIGHT"):
     with open(os.path.join(SETTINGS["ready_dir"], str(os.getpid())), "w") as stream:
         stream.write(str(version.VERSION))
-# And count the fresh interpreters that answer held requests ("shared" or "request").
-if SETTINGS.get("fresh_log") and os.environ.get("RELOADMW_FRESH"):
+# And count the imports outside the server's workers: the fresh interpreters that answer
+# held requests ("shared" or "request") and the import pre-flights ("preflight").
+if SETTINGS.get("fresh_log") and os.environ.get("RELOADMW_PREFLIGHT"):
     with open(SETTINGS["fresh_log"], "a") as stream:
-        stream.write(f"{os.environ['RELOADMW_FRESH']} {os.getpid()} {version.VERSION}\n")
+        kind = os.environ.get("RELOADMW_FRESH", "preflight")
+        stream.write(f"{kind} {os.getpid()} {version.VERSION}\n")

@@ -36,7 +36,9 @@ def started_in() -> float:
 
 
 def modules() -> list[str]:
-    code = "import sys, reloadmw; print(*sorted(m for m in sys.modules if m.startswith('reloadmw')))"
+    code = (
+        "import sys, reloadmw; print(*sorted(m for m in sys.modules if m.startswith('reloadmw')))"
+    )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout  # fmt: skip
     return output.split()

@@ -190,6 +190,22 @@ def test_a_fresh_interpreter_that_takes_too_long_gives_the_old_answer(start, wor
     )
 
 
+@pytest.mark.parametrize("kind", ["gunicorn-sync-4", "uwsgi-4-lazy"])
+def test_one_edit_costs_one_import_outside_the_workers(start, kind):
+    """The fresh interpreter that answers the held request imports the new code first, and
+    that import is the check before the restart. Before, a pre-flight imported it, then
+    the fresh interpreter again: two imports in series on the first page's time."""
+    server, version = start(kind, options={})
+    for number in (2, 3):
+        time.sleep(0.5)
+        support.write(version, f"VERSION = {number}\n")
+        time.sleep(0.1)
+        first = support.get(server.port)
+        assert (first.status, first.headers["X-Version"]) == (200, str(number)), server.log()
+    imports = (server.cwd / "fresh.log").read_text().splitlines()
+    assert [line.split()[::2] for line in imports] == [["shared", "2"], ["shared", "3"]], server.log()
+
+
 @pytest.mark.parametrize("kind", ["gunicorn-gthread-4", "uwsgi-4-lazy"])
 def test_under_load_nothing_is_lost_and_nothing_is_stale(start, kind):
     server, version = start(kind)
