@@ -7,13 +7,13 @@ from .options import Options
 
 if TYPE_CHECKING:
     from . import hooks
-    from .paste import filter_app_factory, filter_factory
-    from .targets import TargetError, import_app
+    from .loading.paste import filter_app_factory, filter_factory
+    from .loading.targets import TargetError, import_app
 
 #: Imported when first used: the middleware needs none of them when it is built.
 _LAZY = {
-    "hooks": "", "filter_app_factory": "paste", "filter_factory": "paste",
-    "TargetError": "targets", "import_app": "targets",
+    "hooks": "", "filter_app_factory": "loading.paste", "filter_factory": "loading.paste",
+    "TargetError": "loading.targets", "import_app": "loading.targets",
 }  # fmt: skip
 
 

@@ -117,8 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def list_files(target: str, options: Options) -> int:
     """``reloadmw files TARGET``: import the application here, as serve's process would."""
-    from . import listing, targets
     from .collect import collecting
+    from .loading import listing, targets
 
     if os.getcwd() not in sys.path:  # as in serve's process (``python -m``)
         sys.path.insert(0, os.getcwd())

@@ -96,7 +96,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureR
     # interpreter before each restart would cost seconds and prove nothing. The tests of
     # the pre-flight itself (marked preflight), and every server test, run it for real.
     if "preflight" not in request.keywords:
-        monkeypatch.setattr("reloadmw.preflight.shared_failure", lambda entry, key: None)
+        monkeypatch.setattr("reloadmw.fresh.preflight.shared_failure", lambda entry, key: None)
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
-"""reloadmw.csp: what a page's Content-Security-Policy lets the live-reload tag do."""
+"""reloadmw.live.csp: what a page's Content-Security-Policy lets the live-reload tag do."""
 
 from __future__ import annotations
 
 import pytest
 
-from reloadmw.csp import permission
+from reloadmw.live.csp import permission
 
 ORIGIN = "http://127.0.0.1:8000"
 PREFIX = "/__reloadmw__/"

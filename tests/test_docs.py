@@ -21,7 +21,7 @@ from paste.deploy import loadapp
 from webtest import TestApp
 
 from reloadmw import ReloadMiddleware, hooks
-from reloadmw.targets import load
+from reloadmw.loading.targets import load
 from tests import support
 from tests.servers.apache import Apache
 

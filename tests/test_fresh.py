@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from reloadmw import collect, fresh, preflight, shared
+from reloadmw import collect
+from reloadmw.fresh import answer as fresh
+from reloadmw.fresh import preflight, shared
 from tests.support import write
 
 pytestmark = pytest.mark.posix

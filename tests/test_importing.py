@@ -25,4 +25,4 @@ def test_import_reloadmw_loads_no_server_no_webob_and_few_modules():
 
 def test_the_public_names_are_there_when_used():
     modules = loaded("import reloadmw\nreloadmw.hooks.Gunicorn, reloadmw.filter_factory")
-    assert {"reloadmw.hooks.gunicorn", "reloadmw.paste"} <= set(modules)
+    assert {"reloadmw.hooks.gunicorn", "reloadmw.loading.paste"} <= set(modules)

@@ -1,4 +1,4 @@
-"""reloadmw.inject: which responses take the live-reload tag, and how the rest pass."""
+"""reloadmw.live.inject: which responses take the live-reload tag, and how the rest pass."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import pytest
 from webtest import TestApp
 
-from reloadmw import inject
+from reloadmw.live import inject
 
 TAG = b'<script data-reloadmw="1.2."></script>'
 PAGE = b"<html><body><h1>hi</h1></BODY></html>"

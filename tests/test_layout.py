@@ -86,5 +86,5 @@ def test_imports_go_one_way():
             assert all(t.startswith("reloadmw.watch") for t in targets), (name, targets)
             assert "webob" not in path.read_text() and "environ" not in path.read_text()
         if name.startswith("reloadmw.hooks"):
-            allowed = ("reloadmw.hooks", "reloadmw.watch", "reloadmw.names")
+            allowed = ("reloadmw.hooks", "reloadmw.watch", "reloadmw.loading.names")
             assert all(t.startswith(allowed) for t in targets), (name, targets)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from reloadmw import names
+from reloadmw.loading import names
 
 
 def test_split_and_find():

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from reloadmw import collect, preflight
+from reloadmw import collect
 from reloadmw.check import Check, State
+from reloadmw.fresh import preflight
 from reloadmw.watch import Watcher
 from tests.support import write
 

@@ -8,8 +8,8 @@ import pytest
 from webtest import TestApp
 
 from reloadmw import ReloadMiddleware, TargetError, import_app
+from reloadmw.loading.targets import BrokenImport, load
 from reloadmw.options import Options
-from reloadmw.targets import BrokenImport, load
 from tests.support import write
 
 LOCAL = {"REMOTE_ADDR": "127.0.0.1", "SERVER_SOFTWARE": "gunicorn/23.0.0"}

@@ -17,7 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "reloadmw"
 WINGS = {
     "watch": "watch/: did a file change?",
+    "successor": "successor/: who answers once a change is found?",
+    "fresh": "fresh/: the new code, in a fresh interpreter",
     "hooks": "hooks/: how does this server restart?",
+    "live": "live/: the page reloads itself",
+    "loading": "loading/: what to serve",
     "serve": "serve/: reloadmw serve",
 }
 
@@ -25,14 +29,25 @@ WINGS = {
 REQUEST_PATH = [
     ("request", "middleware", "1 due?"),
     ("middleware", "routes", "2 due: route"),
-    ("routes", "check", "3 run, after close()"),
+    ("routes", "check", "3 run"),
     ("check", "watch.watcher", "4 check"),
     ("watch.watcher", "watch.stat", "5 stat"),
     ("watch.watcher", "watch.inotify", "5 or events"),
     ("check", "syntax", "6 compiles?"),
     ("routes", "restart", "7 a change: announce"),
     ("middleware", "hooks.choose", "its hook, once"),
+    ("middleware", "successor.choose", "its successor, once"),
     ("routes", "live", "live reload: pages, polls"),
+]
+#: Who answers once a change is found, as (from, to, label).
+SUCCESSOR_PATH = [
+    ("successor.choose", "successor.handover", "reloadmw serve"),
+    ("successor.choose", "successor.replay", "mod_wsgi"),
+    ("successor.choose", "successor.fresh", "gunicorn, uWSGI"),
+    ("successor.choose", "successor.retry", "on_change=retry"),
+    ("successor.fresh", "fresh.answer", "the held request"),
+    ("fresh.answer", "fresh.shared", "one per edit"),
+    ("fresh.shared", "fresh.child", "imports, then answers"),
 ]
 RESTART_PATH = [
     ("hooks.choose", "hooks.mod_wsgi", "mod_wsgi"),
@@ -55,9 +70,11 @@ def modules() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {"": []}
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = path.relative_to(PACKAGE).with_suffix("").parts
-        if parts[-1] in ("__init__", "__main__"):
-            continue
         wing = parts[0] if len(parts) > 1 else ""
+        if parts[-1] == "__init__" and wing and "\ndef " in path.read_text():
+            parts = parts[:-1]  # a package whose code is its own (live)
+        elif parts[-1] in ("__init__", "__main__"):
+            continue
         found.setdefault(wing, []).append(".".join(parts))
     return found
 
@@ -77,7 +94,8 @@ def layout() -> str:
         lines.append(f'  subgraph "cluster_{wing or "top"}" {{ label="{title}"; style=dashed;')
         lines += [f'    "{name}";' for name in names]
         lines.append("  }")
-    for path, color in ((REQUEST_PATH, "#1f5fbf"), (RESTART_PATH, "#b3261e")):
+    paths = ((REQUEST_PATH, "#1f5fbf"), (SUCCESSOR_PATH, "#1e7b34"), (RESTART_PATH, "#b3261e"))
+    for path, color in paths:
         for start, end, label in path:
             for name in (start, end):
                 if name not in known and name not in ("request", "new process"):

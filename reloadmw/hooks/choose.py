@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from .. import names
+from ..loading import names
 from .apache_windows import ApacheSignalParent
 from .base import CallableHook, Hook, NoRestart
 from .gunicorn import Gunicorn

@@ -13,7 +13,7 @@ worker that is still draining) asks anew. A worker built before the edit runs ol
 code, and the reload replaces it: it answers no request with its old code
 meanwhile. Each worker maps the stamp into memory (``asked``), so it reads it without
 a system call. The same name keys the fresh interpreter that answers for the edit
-(``reloadmw.shared``): the check's import pre-flight asks it, before the ask.
+(``reloadmw.fresh.shared``): the check's import pre-flight asks it, before the ask.
 """
 
 from __future__ import annotations

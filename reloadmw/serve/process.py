@@ -24,10 +24,10 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from .. import targets
 from ..collect import collecting
 from ..converters import DISABLE_VARIABLE
 from ..hooks import Hook
+from ..loading import targets
 from ..middleware import ReloadMiddleware
 from ..options import Options, declarations
 from ..places import places

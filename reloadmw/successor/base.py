@@ -65,9 +65,9 @@ class Successor:
 
     def gate(self, entry: Entry, states: list[tuple[str, object]]) -> str | None:
         """Before the restart, whether the new code imports: None, or the traceback (see
-        ``reloadmw.preflight``). Here, in an interpreter of its own, once per edit among
+        ``reloadmw.fresh.preflight``). Here, in an interpreter of its own, once per edit among
         the sibling workers."""
-        from ..preflight import shared_failure
+        from ..fresh.preflight import shared_failure
 
         return shared_failure(entry, repr(states))
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..check import Check, State
-from ..fresh import Answer, ImportFailed
+from ..fresh.answer import Answer, ImportFailed
 from ..hooks import siblings
 from ..restart import AfterClose
 from .base import Restart, Successor

@@ -28,7 +28,7 @@ the copy (its working directory) with RELOADMW_FRESH= in its environment, and th
 descendants (reloadmw's fresh interpreter: a worker's child, or adopted by init once it forked
 off). VmRSS is summed as the brief asks: pages that forked workers share count once per process.
 Fresh interpreters are counted by distinct pids seen with RELOADMW_FRESH=; a shared one forks
-once at its start (``reloadmw.answering.serve``), so its two halves may be two pids: the rows
+once at its start (``reloadmw.fresh.child.serve``), so its two halves may be two pids: the rows
 also give the distinct interpreters (one per socket address, one per per-request process).
 After the stop, the processes of the copy still alive are waited for (a shared interpreter ends
 5 s after its last request, in a session of its own), 10 s at most, then killed and listed;

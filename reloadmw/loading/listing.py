@@ -7,11 +7,11 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 
-from .middleware import ReloadMiddleware
-from .places import by_directory, plural, shown
-from .restart import how_often
+from ..middleware import ReloadMiddleware
+from ..places import by_directory, plural, shown
+from ..restart import how_often
+from ..watch import module_file
 from .targets import BrokenImport
-from .watch import module_file
 
 #: Why a module is not watched (``Watcher.unwatched_because``), as a line says it.
 PHRASES = {

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from .collect import Entry
+from ..collect import Entry
 
 log = logging.getLogger("reloadmw")
 

@@ -6,7 +6,7 @@ request (each importing the application: under a page's assets and four workers,
 per edit), the first worker starts one for the edit, listening on a Unix socket in a
 directory of this user's alone (mode 0700, named after the server's pid), and every old
 worker sends its held requests there; the interpreter imports once, answers each in a
-thread, and ends once none came for a few seconds (``reloadmw.answering.serve``). The
+thread, and ends once none came for a few seconds (``reloadmw.fresh.child.serve``). The
 edit's name is the siblings' shared stamp (the time of the last ask), so a later edit
 gets an interpreter of its own. Nothing listens on the network.
 """
@@ -25,8 +25,8 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
+from ..collect import Entry
 from . import preflight
-from .collect import Entry
 from .frames import FRAME, Frames
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def _start(entry: Entry, ordinal: int, address: str) -> None:
         arguments = [entry.kind, entry.name, entry.path, str(ordinal), str(descriptor),
                      address, str(os.getppid())]  # fmt: skip
         process = subprocess.Popen(
-            [executable, "-c", "from reloadmw.answering import serve; serve()", "serve",
+            [executable, "-c", "from reloadmw.fresh.child import serve; serve()", "serve",
              *arguments],
             cwd=os.getcwd(), env=preflight.fresh_environment(RELOADMW_FRESH="shared"),
             stdin=subprocess.DEVNULL, stdout=2, pass_fds=(descriptor,),

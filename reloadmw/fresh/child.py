@@ -40,7 +40,7 @@ LOOK = 0.5
 
 def _import(kind: str, name: str, path: str, ordinal: int) -> WSGIApplication:
     """Import the entry module; the ReloadMiddleware it built (the ``ordinal``-th)."""
-    from .collect import collecting
+    from ..collect import collecting
 
     with collecting() as built:
         if kind == "module":
@@ -75,7 +75,7 @@ def serve() -> None:
     """Import the entry module, then answer every connection on the listening socket,
     until none came for ``IDLE`` seconds or the server is gone; the socket's file goes with
     this process (and the directory with the server)."""
-    if sys.platform == "win32":  # (reloadmw.shared starts none there)
+    if sys.platform == "win32":  # (reloadmw.fresh.shared starts none there)
         raise SystemExit("a shared fresh interpreter needs a UNIX")
     kind, name, path, ordinal, descriptor, address, server = sys.argv[2:9]
     if os.fork():  # the worker that started this reaps the first half at once
@@ -157,7 +157,7 @@ class Current:
     read again. Thread-safe; once stale, stale for good."""
 
     def __init__(self, app: object, since_ns: int, named: list[str] | None = None) -> None:
-        from .watch import Watcher
+        from ..watch import Watcher
 
         options = getattr(app, "options", None)
         extra = [*getattr(options, "extra_files", ()), *(named or [])]

@@ -10,9 +10,9 @@ no server's reload can wait for itself: the old worker's request ends when the
 fresh interpreter's answer does, whatever the server does meanwhile.
 
 Under gunicorn and uWSGI the old workers of one edit share one such interpreter
-(``reloadmw.shared``); elsewhere, or where that cannot be, a request gets its own, which
+(``reloadmw.fresh.shared``); elsewhere, or where that cannot be, a request gets its own, which
 finds the environ's strings (JSON) in its environment and the body on its standard
-input, a temporary file, and writes its frames (``reloadmw.frames``) to a pipe. Its
+input, a temporary file, and writes its frames (``reloadmw.fresh.frames``) to a pipe. Its
 standard output and errors go to the server's error stream.
 """
 
@@ -30,11 +30,11 @@ import tempfile
 from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING
 
+from ..collect import Entry
+from ..restart import AfterClose
 from . import preflight, shared
-from .answering import ENVIRON_VARIABLE
-from .collect import Entry
+from .child import ENVIRON_VARIABLE
 from .frames import Frames, Gone, ImportFailed, Stale
-from .restart import AfterClose
 
 __all__ = ["Answer", "Gone", "Held", "ImportFailed", "spool"]
 
@@ -214,7 +214,7 @@ class _Child(Frames):
         arguments = [entry.kind, entry.name, entry.path, str(ordinal), str(write)]
         try:
             self.process = subprocess.Popen(
-                [executable, "-c", "from reloadmw.answering import main; main()", *arguments],
+                [executable, "-c", "from reloadmw.fresh.child import main; main()", *arguments],
                 cwd=os.getcwd(), env=env, stdin=stream, stdout=2, pass_fds=(write,),
             )  # fmt: skip
         except BaseException:

@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterable
 from importlib.machinery import SourceFileLoader
 from typing import TYPE_CHECKING, Any
 
-from . import names, pages
-from .collect import collecting
-from .middleware import ReloadMiddleware
-from .options import Options
-from .watch.sources import library_dirs, stdlib_dirs
+from .. import pages
+from ..collect import collecting
+from ..middleware import ReloadMiddleware
+from ..options import Options
+from ..watch.sources import library_dirs, stdlib_dirs
+from . import names
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

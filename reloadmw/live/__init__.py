@@ -1,6 +1,6 @@
 """Live reload: an open page reloads itself once the new code answers. No thread.
 
-With ``live_reload``, every page gets one tag (``reloadmw.inject``) that loads
+With ``live_reload``, every page gets one tag (``reloadmw.live.inject``) that loads
 ``live.js`` from ``PREFIX``. The tag carries what the page was built from: the
 *generation* of the code that answered it, the *version* of the ``live_files``
 then (the newest mtime among them), and, on a diagnostic page, a *broken* key.
@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 
+from .. import pages as own_pages
+from ..watch.patterns import compile_excludes
 from . import csp, inject
-from . import pages as own_pages
-from .watch.patterns import compile_excludes
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

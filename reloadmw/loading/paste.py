@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .middleware import ReloadMiddleware
-from .options import Options
+from ..middleware import ReloadMiddleware
+from ..options import Options
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication

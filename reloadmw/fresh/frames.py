@@ -1,10 +1,10 @@
 """The frames between a worker and a fresh interpreter that answers a request for it.
 
 A frame is one kind byte, the payload's length, then the payload. The interpreter
-(``reloadmw.answering``) writes ``I`` (imported) or ``F`` (the import failed, with the
+(``reloadmw.fresh.child``) writes ``I`` (imported) or ``F`` (the import failed, with the
 traceback), ``H`` (status and headers, JSON), ``B`` (a piece of the body), ``E`` (the
 end) or ``X`` (the application failed after the headers); a request sent to a shared
-interpreter (``reloadmw.shared``) is ``Q`` (the environ's strings, JSON), ``B`` pieces of
+interpreter (``reloadmw.fresh.shared``) is ``Q`` (the environ's strings, JSON), ``B`` pieces of
 its body and ``E``, or ``P`` alone (a probe: the import's outcome only), which it may
 answer with ``S`` (stale: a file changed since its
 import; another interpreter must answer). ``Frames`` reads an answer on the worker's side.
