@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from .watch.sources import library_dirs
+from .watch.sources import OWN, library_dirs
 
 if TYPE_CHECKING:
     from .middleware import ReloadMiddleware
@@ -41,9 +41,6 @@ def collecting() -> Iterator[list[ReloadMiddleware]]:
         collectors.reset(token)
 
 
-_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
-
-
 @dataclass(frozen=True)
 class Entry:
     """The module that built the middleware: imported by name, or run from its file."""
@@ -64,7 +61,7 @@ class Entry:
 def find_entry(frame: FrameType | None) -> Entry | None:
     """The first caller outside reloadmw, the standard library and site-packages."""
     stdlib, site = library_dirs()
-    skip = (_PACKAGE, *stdlib, *site)
+    skip = (OWN, *stdlib, *site)
     while frame is not None:
         path = frame.f_globals.get("__file__")
         main = frame.f_globals.get("__name__") == "__main__"  # a script that serves: not run

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import hooks
 from .check import Check, State
 from .collect import built_by, collectors, find_entry
-from .options import Options
+from .options import Options, handoff_timeout
 from .restart import announce, drop_bytecode, watching
 from .routes import Routes
 from .successor import Successor
@@ -66,6 +66,7 @@ class ReloadMiddleware(Routes):
         for collector in collectors.get():
             collector.append(self)
         o, watcher = self.options, None
+        handoff_timeout()  # a bad RELOADMW_HANDOFF_TIMEOUT fails now, naming it
         self._entry = find_entry(sys._getframe(1)) if o.import_check else None
         self._ordinal = built_by.get(str(self._entry), 0)
         built_by[str(self._entry)] = self._ordinal + 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +34,28 @@ from .converters import (
     disabled_by_environment,
 )
 from .watch.watcher import BACKENDS
+
+#: How long a request sent on to the new code (``reloadmw serve``'s new process, a fresh
+#: interpreter) waits for each part of its answer, in seconds; the environment may say.
+HANDOFF_TIMEOUT = 60.0
+HANDOFF_VARIABLE = "RELOADMW_HANDOFF_TIMEOUT"
+
+
+def handoff_timeout() -> float:
+    """``HANDOFF_TIMEOUT``, or what ``RELOADMW_HANDOFF_TIMEOUT`` says; ValueError, naming the
+    variable, its value and what it should be, for anything but a positive number."""
+    text = os.environ.get(HANDOFF_VARIABLE, "").strip()
+    if not text:
+        return HANDOFF_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"reloadmw: environment variable {HANDOFF_VARIABLE}={text!r}: "
+                         "expected a positive number of seconds, such as 60")  # fmt: skip
+    return value
+
 
 #: The servers that ``reloadmw serve`` runs (``reloadmw.serve.adapter``).
 SERVERS = ("wsgiref", "waitress")

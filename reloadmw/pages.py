@@ -1,4 +1,4 @@
-"""The few responses reloadmw makes itself, built with WebOb.
+"""Every response reloadmw makes itself: its pages, built with WebOb, and small answers.
 
 Details (paths, source lines, tracebacks) go only to clients on a loopback
 address, judged from ``REMOTE_ADDR`` and from every forwarding header a proxy
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from webob import Request, Response
 
 from .syntax import Problem
-from .watch.sources import is_site_path, library_dirs
+from .watch.sources import OWN, is_site_path, library_dirs
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -35,10 +35,6 @@ FORWARDING_HEADERS = (
 )
 
 
-#: reloadmw's own directory, with a trailing separator.
-_OWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
-
-
 def user_traceback(error: BaseException) -> str:
     """The traceback as Python prints it, without the frames of reloadmw and of importlib's
     machinery (a first frame in reloadmw reads as its fault), under the innermost frame of the
@@ -48,7 +44,7 @@ def user_traceback(error: BaseException) -> str:
     if isinstance(error, SyntaxError) and error.filename:
         frames.append(traceback.FrameSummary(error.filename, error.lineno or 0, "", line=""))
     users = [f for f in frames if os.path.isabs(f.filename) and not f.filename.startswith(
-        (_OWN, *stdlib)) and not is_site_path(f.filename, site)]  # fmt: skip
+        (OWN, *stdlib)) and not is_site_path(f.filename, site)]  # fmt: skip
     where = ""
     if users:
         frame = users[-1]
@@ -61,7 +57,7 @@ def user_traceback(error: BaseException) -> str:
         if id(part) in seen:
             continue
         seen.add(id(part))
-        kept = [f for f in part.stack if not f.filename.startswith((_OWN, "<frozen importlib"))]
+        kept = [f for f in part.stack if not f.filename.startswith((OWN, "<frozen importlib"))]
         part.stack = traceback.StackSummary.from_list(kept)
         parts += [p for p in (part.__cause__, part.__context__) if p is not None]
     return where + "".join(shown.format())
@@ -186,3 +182,13 @@ def retry(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[b
         headers=[("Retry-After", "1")],
         refresh=1,
     )
+
+
+def send(start_response: StartResponse, status: str, kind: str, body: bytes) -> list[bytes]:
+    """A small fixed answer of reloadmw's own (the live-reload script, a poll's JSON): no
+    negotiation, never cached, never sniffed."""
+    start_response(status, [
+        ("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(len(body))),
+        ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+    ])  # fmt: skip
+    return [body]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
-from reloadmw import ReloadMiddleware, converters
+from reloadmw import ReloadMiddleware, converters, options
 from reloadmw.options import Options, declarations
 
 
@@ -194,3 +195,18 @@ def test_options_are_checked_even_when_disabled():
 def test_app_must_be_callable():
     with pytest.raises(TypeError, match="WSGI application"):
         ReloadMiddleware("not an app")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf"])
+def test_a_bad_handoff_timeout_fails_the_build_naming_it(monkeypatch, value):
+    monkeypatch.setenv("RELOADMW_HANDOFF_TIMEOUT", value)
+    expected = f"RELOADMW_HANDOFF_TIMEOUT={value!r}: expected a positive number of seconds"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        ReloadMiddleware(lambda environ, start_response: [])
+
+
+def test_the_handoff_timeout_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RELOADMW_HANDOFF_TIMEOUT", " 2.5 ")
+    assert options.handoff_timeout() == 2.5
+    monkeypatch.delenv("RELOADMW_HANDOFF_TIMEOUT")
+    assert options.handoff_timeout() == options.HANDOFF_TIMEOUT

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING
 
 from ..collect import Entry
+from ..options import HANDOFF_TIMEOUT, handoff_timeout
 from ..restart import AfterClose
 from . import preflight, shared
 from .child import ENVIRON_VARIABLE
@@ -43,10 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reloadmw")
 
-#: How long the held request waits for the fresh interpreter's next frame (its import,
-#: the headers, each piece of the body) before it gives up, with a WARNING.
-TIMEOUT_VARIABLE = "RELOADMW_HANDOFF_TIMEOUT"
-TIMEOUT = 60.0
 #: How many shared interpreters a request tries, each stale (files changing as it
 #: imported) before it has one of its own.
 ATTEMPTS = 3
@@ -57,12 +54,13 @@ _TRAVELS = ("wsgi.url_scheme",)
 
 
 def timeout() -> float:
-    text = os.environ.get(TIMEOUT_VARIABLE, "")
+    """How long the held request waits for the fresh interpreter's next frame (its import,
+    the headers, each piece of the body) before it gives up, with a WARNING (the
+    middleware checked the environment's word when it was built)."""
     try:
-        value = float(text) if text else TIMEOUT
+        return handoff_timeout()
     except ValueError:
-        return TIMEOUT
-    return value if value > 0 else TIMEOUT
+        return HANDOFF_TIMEOUT
 
 
 def spool(environ: WSGIEnvironment) -> tuple[IO[bytes], dict[str, str]]:

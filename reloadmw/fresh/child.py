@@ -38,19 +38,30 @@ IDLE = 5.0
 LOOK = 0.5
 
 
+def load(kind: str, name: str, path: str, run_name: str = "__reloadmw_fresh__") -> None:
+    """Import the entry module: by name, or run from its file (``kind``: see ``Entry``)."""
+    if kind == "module":
+        import importlib
+
+        importlib.import_module(name)
+    else:
+        import runpy
+
+        runpy.run_path(path, run_name=run_name)
+
+
+def check() -> None:
+    """The import pre-flight's interpreter (``reloadmw.fresh.preflight``): the import alone."""
+    kind, name, path = sys.argv[1:4]
+    load(kind, name, path, run_name="__reloadmw_preflight__")
+
+
 def _import(kind: str, name: str, path: str, ordinal: int) -> WSGIApplication:
     """Import the entry module; the ReloadMiddleware it built (the ``ordinal``-th)."""
     from ..collect import collecting
 
     with collecting() as built:
-        if kind == "module":
-            import importlib
-
-            importlib.import_module(name)
-        else:
-            import runpy
-
-            runpy.run_path(path, run_name="__reloadmw_fresh__")
+        load(kind, name, path)
     if not built:
         raise LookupError(f"{name or path} built no ReloadMiddleware")
     return built[ordinal] if ordinal < len(built) else built[0]

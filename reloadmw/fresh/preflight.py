@@ -20,7 +20,6 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 
 from ..collect import Entry
 
@@ -31,14 +30,8 @@ TIMEOUT = 60.0
 #: Set in the fresh interpreter's environment.
 VARIABLE = "RELOADMW_PREFLIGHT"
 
-_SCRIPT = """\
-import importlib, runpy, sys
-kind, name, path = sys.argv[1:4]
-if kind == "module":
-    importlib.import_module(name)
-else:
-    runpy.run_path(path, run_name="__reloadmw_preflight__")
-"""
+#: What the fresh interpreter runs: the import, as the one that answers does it.
+_SCRIPT = "from reloadmw.fresh.child import check; check()"
 
 
 def fresh_environment(**more: str) -> dict[str, str]:
@@ -95,33 +88,21 @@ def shared_failure(entry: Entry, key: str) -> str | None:
     the import error once; the others read its answer. Without ``fcntl``
     (Windows), each process runs its own.
     """
-    if sys.platform == "win32":
-        return _logged(entry, failure(entry))
-    import fcntl
+    from ..hooks.siblings import read_from, server_file, server_path, write_to
 
-    name = f"reloadmw-{os.getuid()}-{os.getppid()}.preflight"
     digest = hashlib.sha256(f"{entry}\0{key}".encode(errors="replace")).hexdigest()
-    try:
-        descriptor = os.open(
-            os.path.join(tempfile.gettempdir(), name),
-            os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
-            0o600,
-        )
-    except OSError:
-        return _logged(entry, failure(entry))
-    with os.fdopen(descriptor, "r+", encoding="utf-8", errors="replace") as stream:
-        fcntl.flock(stream, fcntl.LOCK_EX)  # released when the file closes
+    with server_file(server_path(os.getppid(), "preflight")) as descriptor:
+        if descriptor is None:
+            return _logged(entry, failure(entry))
         try:
-            known = json.loads(stream.read() or "{}")
+            known = json.loads(read_from(descriptor, 1 << 20) or b"{}")
         except ValueError:
             known = {}
-        if known.get("key") == digest:
+        if isinstance(known, dict) and known.get("key") == digest:
             cached = known.get("failure")
             return cached if isinstance(cached, str) else None
         result = _logged(entry, failure(entry))
-        stream.seek(0)
-        stream.truncate()
-        json.dump({"key": digest, "failure": result}, stream)
+        write_to(descriptor, json.dumps({"key": digest, "failure": result}).encode())
         return result
 
 

@@ -18,6 +18,7 @@ a system call. The same name keys the fresh interpreter that answers for the edi
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import mmap
@@ -26,17 +27,21 @@ import struct
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 _STAMP = struct.Struct("=q")
 
 log = logging.getLogger("reloadmw")
 
 
+def server_path(server_pid: int, suffix: str) -> str:
+    """A small file of this user's for ``server_pid``, in the temporary directory."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return os.path.join(tempfile.gettempdir(), f"reloadmw-{uid}-{server_pid}.{suffix}")
+
+
 def stamp_path(server_pid: int) -> str:
-    if sys.platform == "win32":
-        raise OSError("no reload stamp on Windows: gunicorn and uWSGI run on UNIX only")
-    return os.path.join(tempfile.gettempdir(), f"reloadmw-{os.getuid()}-{server_pid}.reload")
+    return server_path(server_pid, "reload")
 
 
 def changed_at(paths: Sequence[str]) -> int:
@@ -82,36 +87,65 @@ class Ask:
         return bool(self._first)
 
 
-def _update(server_pid: int, new: Callable[[int], int | None]) -> bool:
-    """Under the stamp's lock, write ``new(known)`` unless it is None; whether it was
-    written (True also on any trouble with the file, and on Windows, where there is none).
+@contextlib.contextmanager
+def server_file(path: str) -> Iterator[int | None]:
+    """``path`` (a ``server_path``), open and locked (an exclusive ``flock``) in the block:
+    its descriptor, or None where there can be none (Windows, a file that cannot be opened).
     """
     if sys.platform == "win32":  # gunicorn and uWSGI run on UNIX only
-        return True
+        yield None
+        return
     import fcntl
 
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
     try:
-        descriptor = os.open(stamp_path(server_pid), flags, 0o600)
+        descriptor = os.open(path, flags, 0o600)
     except OSError as error:
-        log.debug("cannot open the reload stamp of pid %d: %s", server_pid, error)
-        return True
+        log.debug("cannot open %s: %s", path, error)
+        yield None
+        return
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
-        # Exactly one stamp, or nothing (a new file, or one that is not ours: asked).
-        whole = os.fstat(descriptor).st_size == _STAMP.size
-        known = _STAMP.unpack(os.pread(descriptor, _STAMP.size, 0))[0] if whole else 0
-        value = new(known)
-        if value is None:
-            return False
-        os.pwrite(descriptor, _STAMP.pack(value), 0)
-        os.ftruncate(descriptor, _STAMP.size)
-        return True
-    except OSError as error:
-        log.debug("cannot use the reload stamp of pid %d: %s", server_pid, error)
-        return True
+        yield descriptor
     finally:
-        os.close(descriptor)  # also releases the lock
+        # Unlocked first: a map of the file (``asked``) holds a duplicate of the descriptor.
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)
+
+
+def read_from(descriptor: int, size: int) -> bytes:
+    """Up to ``size`` bytes from the start of a ``server_file``."""
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    return os.read(descriptor, size)
+
+
+def write_to(descriptor: int, data: bytes) -> None:
+    """``data``, all that a ``server_file`` holds from now on."""
+    os.ftruncate(descriptor, 0)
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    while data:
+        data = data[os.write(descriptor, data) :]
+
+
+def _update(server_pid: int, new: Callable[[int], int | None]) -> bool:
+    """Under the stamp's lock, write ``new(known)`` unless it is None; whether it was
+    written (True also on any trouble with the file, and on Windows, where there is none).
+    """
+    with server_file(stamp_path(server_pid)) as descriptor:
+        if descriptor is None:
+            return True
+        try:
+            # Exactly one stamp, or nothing (a new file, or one that is not ours: asked).
+            whole = os.fstat(descriptor).st_size == _STAMP.size
+            known = _STAMP.unpack(read_from(descriptor, _STAMP.size))[0] if whole else 0
+            value = new(known)
+            if value is None:
+                return False
+            write_to(descriptor, _STAMP.pack(value))
+            return True
+        except OSError as error:
+            log.debug("cannot use the reload stamp of pid %d: %s", server_pid, error)
+            return True
 
 
 def asked(server_pid: int) -> ctypes.c_int64:
@@ -119,24 +153,14 @@ def asked(server_pid: int) -> ctypes.c_int64:
 
     Any trouble answers a value that stays 0 (as if nobody ever asked).
     """
-    if sys.platform == "win32":
-        return ctypes.c_int64(0)
-    import fcntl
-
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        descriptor = os.open(stamp_path(server_pid), flags, 0o600)
+    with server_file(stamp_path(server_pid)) as descriptor:  # (an ask being written is kept)
+        if descriptor is None:
+            return ctypes.c_int64(0)
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)  # an ask being written is kept
             if os.fstat(descriptor).st_size != _STAMP.size:
-                os.pwrite(descriptor, bytes(_STAMP.size), 0)  # an ask is never undone
-                os.ftruncate(descriptor, _STAMP.size)
+                write_to(descriptor, bytes(_STAMP.size))  # (an ask is never undone)
             shared = mmap.mmap(descriptor, _STAMP.size)
-        finally:
-            # The map holds a duplicate of the descriptor, so closing would keep the lock.
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-            os.close(descriptor)
-    except (OSError, ValueError) as error:
-        log.debug("cannot map the reload stamp of pid %d: %s", server_pid, error)
-        return ctypes.c_int64(0)
+        except (OSError, ValueError) as error:
+            log.debug("cannot map the reload stamp of pid %d: %s", server_pid, error)
+            return ctypes.c_int64(0)
     return ctypes.c_int64.from_buffer(shared)

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 
 from .. import pages as own_pages
+from ..pages import send
 from ..watch.patterns import compile_excludes
 from . import csp, inject
 
@@ -195,20 +196,20 @@ class Live:
         """The script, or its poll's answer; 404 for anything else under ``PREFIX``."""
         name = str(environ.get("PATH_INFO", ""))[len(PREFIX) :]
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return _send(start_response, "405 Method Not Allowed", "text/plain", b"GET only\n")
+            return send(start_response, "405 Method Not Allowed", "text/plain", b"GET only\n")
         if name == "live.js":
-            return _send(start_response, "200 OK", "text/javascript", _script())
+            return send(start_response, "200 OK", "text/javascript", _script())
         if name != "poll":
-            return _send(start_response, "404 Not Found", "text/plain", b"Not Found\n")
+            return send(start_response, "404 Not Found", "text/plain", b"Not Found\n")
         query = parse_qs(str(environ.get("QUERY_STRING", "")))
         try:
             generation = int(query.get("g", ["0"])[0])
             version = int(query.get("v", ["0"])[0])
         except ValueError:
-            return _send(start_response, "400 Bad Request", "text/plain", b"bad poll\n")
+            return send(start_response, "400 Bad Request", "text/plain", b"bad poll\n")
         self.files.look()
         said = decide(generation, version, query.get("b", [""])[0], now, self.files)
-        return _send(start_response, "200 OK", "application/json", json.dumps(said).encode())
+        return send(start_response, "200 OK", "application/json", json.dumps(said).encode())
 
 
 def _shown_errors(app: WSGIApplication) -> WSGIApplication:
@@ -234,11 +235,3 @@ def _shown_errors(app: WSGIApplication) -> WSGIApplication:
             return own_pages.application_error(error, environ, start_response)
 
     return showing
-
-
-def _send(start_response: StartResponse, status: str, kind: str, body: bytes) -> list[bytes]:
-    start_response(status, [
-        ("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(len(body))),
-        ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
-    ])  # fmt: skip
-    return [body]

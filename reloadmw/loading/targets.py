@@ -23,15 +23,13 @@ from .. import pages
 from ..collect import collecting
 from ..middleware import ReloadMiddleware
 from ..options import Options
-from ..watch.sources import library_dirs, stdlib_dirs
+from ..watch.sources import OWN, library_dirs, stdlib_dirs
 from . import names
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("reloadmw")
-#: reloadmw's own directory, with a trailing separator.
-_OWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 
 class TargetError(ValueError):
@@ -65,7 +63,7 @@ def _traceback_files(error: BaseException) -> list[str]:
     names = [frame.filename for frame in traceback.extract_tb(error.__traceback__)]
     if isinstance(error, SyntaxError) and error.filename:
         names.append(error.filename)
-    skip = (*stdlib_dirs(), _OWN)
+    skip = (*stdlib_dirs(), OWN)
     files = []
     for name in names:
         path = os.path.abspath(name)

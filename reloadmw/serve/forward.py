@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import http.client
 import logging
-import os
 import socket
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .. import pages
+from ..options import handoff_timeout
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -31,7 +31,7 @@ log = logging.getLogger("reloadmw")
 
 #: How long the successor may take to start and answer the first bytes (seconds; the
 #: environment variable RELOADMW_HANDOFF_TIMEOUT sets another).
-START_TIMEOUT = float(os.environ.get("RELOADMW_HANDOFF_TIMEOUT") or 60.0)
+START_TIMEOUT = handoff_timeout()  # (a bad value fails serve's start, naming it)
 #: How long any later read of its answer may take.
 READ_TIMEOUT = 300.0
 CHUNK = 1 << 16

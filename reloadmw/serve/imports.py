@@ -19,12 +19,11 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import TextIO
 
-from ..watch.sources import is_site_path, library_dirs
+from ..watch.sources import OWN, is_site_path, library_dirs
 
 log = logging.getLogger("reloadmw")
 
 #: reloadmw's own files: the template runs them, they are no project code.
-OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class ProjectCode(BaseException):

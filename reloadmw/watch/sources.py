@@ -28,6 +28,10 @@ def file_state(path: str) -> State:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+#: reloadmw's own directory, with a trailing separator: its files are never the user's.
+OWN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
+
+
 #: How far before the previous scan a file's mtime still counts as "maybe edited
 #: after it was imported". File timestamps come from the kernel's coarse clock,
 #: a tick (1-10 ms) behind; file systems that keep whole seconds (FAT keeps two)

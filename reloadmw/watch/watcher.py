@@ -34,6 +34,7 @@ from .backend import Unavailable
 from .inotify import open_backend
 from .patterns import compile_excludes
 from .sources import (
+    OWN,
     State,
     bytecode_matches,
     file_state,
@@ -55,8 +56,6 @@ UNKNOWN: State = (-1, -1, -1)
 #: its length is unchanged (a module removed and another imported in between).
 FULL_MODULE_SCAN = 10.0
 
-#: reloadmw's own files: never watched, an edit of them is no edit of the application.
-OWN_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
 
 #: The ``reloadmw`` command's launcher script, the ``__main__`` of ``reloadmw files``.
 OWN_LAUNCHERS = frozenset({"reloadmw", "reloadmw-script.py"})
@@ -164,7 +163,7 @@ class Watcher:
     def unwatched_because(self, path: str) -> str | None:
         """Why a module's file is not watched (None when it is, or would be)."""
         # However installed (an editable install included), and its command's launcher.
-        if path.startswith(OWN_PACKAGE) or os.path.basename(path) in OWN_LAUNCHERS:
+        if path.startswith(OWN) or os.path.basename(path) in OWN_LAUNCHERS:
             return "reloadmw itself"
         if is_site_path(path, self._site_dirs):
             if not self._include_site:
