@@ -120,11 +120,14 @@ def read_from(descriptor: int, size: int) -> bytes:
 
 
 def write_to(descriptor: int, data: bytes) -> None:
-    """``data``, all that a ``server_file`` holds from now on."""
-    os.ftruncate(descriptor, 0)
+    """``data``, all that a ``server_file`` holds from now on. Written over what was there,
+    then cut to its length: never shorter meanwhile, for a process that maps the file (the
+    stamp, read by every request) would get SIGBUS past its end."""
     os.lseek(descriptor, 0, os.SEEK_SET)
-    while data:
-        data = data[os.write(descriptor, data) :]
+    left = data
+    while left:
+        left = left[os.write(descriptor, left) :]
+    os.ftruncate(descriptor, len(data))
 
 
 def _update(server_pid: int, new: Callable[[int], int | None]) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -66,3 +68,24 @@ def test_any_trouble_with_the_stamp_means_ask(monkeypatch, tmp_path):
     monkeypatch.setattr(siblings, "stamp_path", lambda pid: str(stamp))
     stamp.write_text("not a number")
     assert siblings.first_to_ask(1, time.time_ns()) is True
+
+
+def test_a_stamp_written_while_others_read_their_map_never_gets_shorter(server_pid, tmp_path):
+    # Every request of every worker reads the mapped stamp; a write that cut the file to
+    # nothing before writing it again killed readers with SIGBUS under load.
+    reading = (
+        "import tempfile, time\n"
+        f"tempfile.gettempdir = lambda: {str(tmp_path)!r}\n"
+        "from reloadmw.hooks import siblings\n"
+        f"stamp = siblings.asked({server_pid})\n"
+        "print('mapped', flush=True)\n"
+        "end = time.monotonic() + 2\n"
+        "while time.monotonic() < end:\n"
+        "    stamp.value\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", reading], stdout=subprocess.PIPE,
+                          text=True) as reader:  # fmt: skip
+        assert reader.stdout is not None and reader.stdout.readline() == "mapped\n"
+        for edit in range(1, 20_000):
+            siblings.first_to_ask(server_pid, edit)
+        assert reader.wait(10) == 0  # (-7: killed by SIGBUS)
