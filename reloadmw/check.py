@@ -243,8 +243,8 @@ class Check:
 
     def _pace(self, cost: float) -> None:
         """``interval="auto"``: the interval that keeps checks under ``AUTO_SHARE``."""
-        self._costs.append(cost)
-        median = sorted(self._costs)[len(self._costs) // 2]
+        self._costs.append(cost)  # (the lower median: of two, a first full pass is not it)
+        median = sorted(self._costs)[(len(self._costs) - 1) // 2]
         self.interval = min(AUTO_MOST, median / AUTO_SHARE)
 
     def _settled(self, changed: list[str]) -> list[str]:

@@ -161,6 +161,19 @@ def test_auto_follows_the_median_cost_not_a_slow_full_pass(clock):
     assert check.interval == pytest.approx(1e-3)
 
 
+def test_auto_is_not_set_by_a_new_worker_s_first_full_pass(clock):
+    # A worker forked from uWSGI's master opens its own inotify queue and stats every file
+    # at its first check: taken as the cost of every check, its second request was the
+    # last one checked for a while, and a page 0.15 s after it was stale (1 in 3).
+    watcher = CostlyWatcher(clock, 0.004)
+    check, _ = make(watcher, clock, interval="auto")
+    check.run()
+    clock.advance(2.0)  # the developer edits
+    watcher.cost = 2e-5  # the queue's read
+    check.run()
+    assert check.interval == pytest.approx(2e-3)
+
+
 def test_a_set_interval_stays_as_set(clock):
     watcher = CostlyWatcher(clock, 0.01)
     check, _ = make(watcher, clock, interval=0.5)
