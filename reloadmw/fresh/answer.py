@@ -37,7 +37,7 @@ from . import preflight, shared
 from .child import ENVIRON_VARIABLE
 from .frames import Frames, Gone, ImportFailed, Stale
 
-__all__ = ["Answer", "Gone", "Held", "ImportFailed", "spool"]
+__all__ = ["Answer", "Gone", "ImportFailed", "spool"]
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -97,9 +97,9 @@ class Answer:
     """One request, answered by a fresh interpreter; ``fallback`` answers if it cannot.
 
     ``edit()`` names the edit that the server replaces its workers for (the siblings'
-    shared stamp: the last ask), or 0: every old worker of one server sends its requests
-    for one edit to one fresh interpreter (``shared``), which imports once. Where there is
-    no such name or no private directory, each request gets its own.
+    shared stamp: the newest edit asked for), or 0: every old worker of one server sends
+    its requests for one edit to one fresh interpreter (``shared``), which imports once.
+    Where there is no such name or no private directory, each request gets its own.
     """
 
     def __init__(
@@ -234,36 +234,3 @@ class _Child(Frames):
             process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(5)
-
-
-class Held:
-    """The requests a process holds after a change, and the restart that follows one.
-
-    Where a restart at once would cut a request (uWSGI signals its workers, and
-    cuts a response one is writing then: unbit/uwsgi#1375), ``restart(changed,
-    environ)`` runs once the answer to the request that found the change has
-    been sent.
-    """
-
-    def __init__(
-        self, answer: WSGIApplication, restart: Callable[[list[str], WSGIEnvironment], None]
-    ) -> None:
-        self._answer = answer
-        self._restart = restart
-
-    def __call__(
-        self,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-        then: list[str] | None = None,
-    ) -> Iterable[bytes]:
-        """Answer; with ``then`` (the changes found), restart once this answer is sent."""
-        try:
-            result = self._answer(environ, start_response)
-        except BaseException:
-            if then is not None:
-                self._restart(then, environ)
-            raise
-        if then is None:
-            return result
-        return AfterClose(result, lambda: self._restart(then, environ))

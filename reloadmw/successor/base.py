@@ -58,11 +58,6 @@ class Successor:
         replaces it): then it hands over, as if it had found the change itself."""
         return False
 
-    def new_code_answers(self) -> bool:
-        """Whether, once handed over, the answers come from the new code (live reload's
-        generation moves on)."""
-        return self.then is State.HANDED_OVER
-
     def gate(self, entry: Entry, states: list[tuple[str, object]]) -> str | None:
         """Before the restart, whether the new code imports: None, or the traceback (see
         ``reloadmw.fresh.preflight``). Here, in an interpreter of its own, once per edit among
