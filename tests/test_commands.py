@@ -52,6 +52,11 @@ PRINTED_AND_RUN = {
     "reloadmw serve config:docs/examples/pyramid.ini": "test_pyramid",
     "PYTHONPATH=docs/examples/djangosite reloadmw serve": "test_django",
     "reloadmw serve docs/examples/live_site.py": "test_live_reload",
+    # Getting started: in a project of the reader's own, in its own environment.
+    "python -m pip install ../reloadmw": "test_django_project",
+    "reloadmw serve mysite.wsgi:application": "test_django_project",
+    "reloadmw serve flaskr": "test_flask_project",
+    "reloadmw serve config:development.ini": "test_pyramid_project",
 }  # fmt: skip
 
 
@@ -62,7 +67,7 @@ def pages() -> list[Path]:
 
 
 def commands_of(page: Path) -> list[str]:
-    """The lines of the page's shell blocks."""
+    """The lines of the page's shell blocks (a block in a numbered step included)."""
     text = page.read_text()
     if page.suffix == ".md":
         blocks = re.findall(r"^```sh\n(.*?)^```", text, re.M | re.S)
@@ -71,11 +76,48 @@ def commands_of(page: Path) -> list[str]:
     lines = text.splitlines()
     for number, line in enumerate(lines):
         if line.strip() == ".. code-block:: sh":
+            indent = len(line) - len(line.lstrip())
             for body in lines[number + 2 :]:
-                if body and not body.startswith(" "):
+                if body.strip() and len(body) - len(body.lstrip()) <= indent:
                     break
                 if body.strip():
                     found.append(body.strip())
+    return found
+
+
+#: How a page names the environment its commands run in: reloadmw's own checkout's
+#: ``.venv`` (the first command's, where the test command installs every server), or the
+#: reader's own project's (Getting started). The runner below takes it from the page.
+ENVIRONMENTS = {
+    "in the virtual environment `.venv`": "checkout",
+    "in your project's virtual environment": "yours",
+}
+#: The programs each may run: a script of that environment, or what a shell has.
+SHELL = {"bash", "[", ":", "done"}
+PROGRAMS = {
+    "checkout": {"python", "reloadmw", "gunicorn", "uwsgi", "mod_wsgi-express", "supervisord"},
+    "yours": {"python", "reloadmw"},
+}
+
+
+def environment_of(page: Path) -> str | None:
+    """The environment that the page names for its commands, if it names one."""
+    text = " ".join(page.read_text().replace("``", "`").split())
+    named = {kind for phrase, kind in ENVIRONMENTS.items() if phrase in text}
+    assert len(named) <= 1, f"{page.name} names two environments: {named}"
+    return named.pop() if named else None
+
+
+def programs_of(command: str) -> list[str]:
+    """The programs a one-line shell command runs, first words past assignments and
+    keywords."""
+    found = []
+    for part in re.split(r"&&|\|\||;|\|", command):
+        words = [w for w in part.split() if not re.match(r"^\w+=", w)]
+        while words and words[0] in ("while", "do", "until", "then"):
+            words.pop(0)
+        if words:
+            found.append(words[0])
     return found
 
 
@@ -91,7 +133,9 @@ def test_every_printed_command_is_run_by_a_test():
     for page, command in every:
         runs = [test for start, test in PRINTED_AND_RUN.items() if command.startswith(start)]
         assert len(runs) == 1, f"{page} prints {command!r}, which no test runs"
-        assert runs[0] in globals(), runs[0]
+        from tests import test_getting_started
+
+        assert runs[0] in globals() or hasattr(test_getting_started, runs[0]), runs[0]
     for start in PRINTED_AND_RUN:
         assert any(c.startswith(start) for _, c in every), f"no page prints {start!r} any more"
 
@@ -107,12 +151,44 @@ def test_no_page_hides_a_command_in_a_plain_literal_block():
 def test_every_page_with_a_command_names_the_directory():
     for page in pages():
         if commands_of(page):
-            assert "from the project's root" in page.read_text().replace("\n", " ").lower(), (
-                page.name
-            )
+            root = "from your project's root" if environment_of(page) == "yours" else (
+                "from the project's root")  # fmt: skip
+            assert root in page.read_text().replace("\n", " ").lower(), page.name
+
+
+def test_every_command_uses_the_environment_its_page_names():
+    """A page with commands names one environment, and each command runs what that
+    environment has: a script installed there (``.venv/bin/`` written out, or bare, with the
+    environment activated), or the shell's; Debian's ``python3`` only to make ``.venv``."""
+    for page in pages():
+        commands = commands_of(page)
+        if not commands:
+            continue
+        kind = environment_of(page)
+        assert kind, f"{page.name} does not say which virtual environment its commands use"
+        for command in commands:
+            for program in programs_of(command):
+                if kind == "checkout" and program.startswith(".venv/bin/"):
+                    program = program.removeprefix(".venv/bin/")
+                    assert (Path(sys.prefix) / "bin" / program).exists(), (page.name, command)
+                elif not (kind == "checkout" and command.startswith("python3 -m venv .venv ")):
+                    allowed = PROGRAMS[kind] | SHELL
+                    assert program in allowed, f"{page.name}: {command!r} runs {program}"
 
 
 # -- running them ---------------------------------------------------------------------
+
+
+def copy_checkout(copy: Path) -> None:
+    """The project's files (what git tracks, and what it would add) in ``copy``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    for name in listed:
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
 
 
 @pytest.fixture
@@ -123,14 +199,7 @@ def project() -> Iterator[Path]:
     """
     top = Path(tempfile.mkdtemp(prefix="reloadmw-project-"))
     copy = top / "reloadmw"
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.splitlines()  # fmt: skip
-    for name in listed:
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
+    copy_checkout(copy)
     (copy / ".venv").symlink_to(sys.prefix, target_is_directory=True)
     for path in [top, *top.rglob("*")]:
         if not path.is_symlink():

@@ -57,6 +57,7 @@ EXERCISED = {
     "pyramid.ini": "test_commands.py::test_pyramid",
     "djangosite/mysite/views.py": "test_commands.py::test_django",
     "djangosite/mysite/wsgi.py": "test_commands.py::test_django",
+    "djangosite/mysite/urls.py": "test_commands.py::test_django",
     "wsgi_logging.py": "test_logging_example",
     "apache-venv.conf": "test_apache_venv_example",
     "live_site.py": "test_commands.py::test_live_reload",
