@@ -403,12 +403,18 @@ def test_the_benchmark_command(project):
     every benchmark runs and writes its files; the full sizes take ten minutes."""
     command = printed(".venv/bin/python -m tests.benchmarks")
     out = project / "docs" / "benchmarks"
-    for name in ("results.txt", "staleness.txt", "check-cost.png", "staleness.png"):
-        (out / name).unlink(missing_ok=True)
+    written = sorted(p.name for p in out.iterdir())
+    for name in written:
+        (out / name).unlink()
     result = run(project, command, timeout=590, RELOADMW_BENCH_QUICK="1")
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("results.txt", "staleness.txt", "check-cost.png", "staleness.png"):
+    assert sorted(p.name for p in out.iterdir()) == written  # what the pages include
+    for name in written:
         assert (out / name).stat().st_size > 0, name
+        if name.endswith(".txt"):  # each says when, and on what
+            first = (out / name).read_text().splitlines()[0]
+            assert re.match(r"Measured on \d{4}-\d\d-\d\d by \.venv/bin/python -m tests\.benchmarks: "
+                            r"Python 3\.\d+\.\d+ on \S+ Linux, \d+ cores$", first), first
 
 
 @pytest.mark.server

@@ -1,7 +1,10 @@
 """Run the benchmarks, print their tables, and write them for the docs.
 
 ``python -m tests.benchmarks`` (or ``tox -e bench``) runs everything and writes
-docs/benchmarks/results.txt, staleness.txt, check-cost.png and staleness.png;
+docs/benchmarks/results.txt (every table), the tables that pages show on their own
+(idle.txt, live-reload.txt, restart.txt, realsites.txt, assets.txt, staleness.txt, each
+beginning with the line that says when and on what machine), check-cost.png and
+staleness.png;
 ``--quick`` (or RELOADMW_BENCH_QUICK=1) runs small sizes and short spells, to see
 that it all works.
 """
@@ -9,6 +12,7 @@ that it all works.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -69,6 +73,13 @@ def chart(results: list[dict[str, object]], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+def measured() -> str:
+    """When, where and how: the first line of every file the benchmarks write."""
+    return (f"Measured on {datetime.date.today()} by .venv/bin/python -m tests.benchmarks: "
+            f"Python {platform.python_version()} on {platform.machine()} {platform.system()}, "
+            f"{os.cpu_count()} cores")  # fmt: skip
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="small sizes, short spells")
@@ -79,34 +90,44 @@ def main(argv: list[str]) -> int:
     sizes = [50, 500] if quick else [50, 500, 2000, 5000]
     rounds = 3 if quick else 15
     sections: list[list[str]] = []
+    #: The sections that pages show on their own, by the file each is written to.
+    apart: dict[str, list[str]] = {}
 
-    def show(lines: list[str]) -> None:
+    def show(lines: list[str], name: str = "") -> None:
         print("\n".join(lines) + "\n", flush=True)
         sections.append(lines)
+        if name:
+            apart[name] = lines
 
-    show([f"Python {platform.python_version()} on {platform.machine()} {platform.system()}, "
-          f"{os.cpu_count()} cores"])  # fmt: skip
+    show([measured()])
     show(fastpath.report(fastpath.run(number=20_000 if quick else 200_000, rounds=rounds)))
     checks = [in_fresh_interpreter("tests.benchmarks.check", size, rounds) for size in sizes]
     for result in checks:
         show(check.report(result))
     show(django_app.report(in_fresh_interpreter("tests.benchmarks.django_app", rounds)))
     show(server.report(server.run(seconds=1 if quick else 3, rounds=2 if quick else 4)))
-    show(idle.report(idle.run(seconds=2 if quick else 20, modules=500 if quick else 2000)))
+    idled = idle.run(seconds=2 if quick else 20, modules=500 if quick else 2000)
+    show(idle.report(idled), "idle.txt")
     browser = ["--quick"] if quick else []
-    show(live_reload.report(in_fresh_interpreter("tests.benchmarks.live_reload", *browser)))
-    show(restart.report(in_fresh_interpreter("tests.benchmarks.restart", *browser)))
-    show(realsites.report(in_fresh_interpreter("tests.benchmarks.realsites", *browser)))
-    show(assets.report(in_fresh_interpreter("tests.benchmarks.assets", *browser)))
+    show(live_reload.report(in_fresh_interpreter("tests.benchmarks.live_reload", *browser)),
+         "live-reload.txt")  # fmt: skip
+    show(restart.report(in_fresh_interpreter("tests.benchmarks.restart", *browser)),
+         "restart.txt")  # fmt: skip
+    show(realsites.report(in_fresh_interpreter("tests.benchmarks.realsites", *browser)),
+         "realsites.txt")  # fmt: skip
+    show(assets.report(in_fresh_interpreter("tests.benchmarks.assets", *browser)), "assets.txt")
     stale = staleness.run(1 if quick else 3, (0.1, 1.0) if quick else staleness.DELAYS)
     stale_lines = staleness.report(stale)
     print("\n".join(stale_lines) + "\n", flush=True)
+    apart["staleness.txt"] = stale_lines
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "results.txt").write_text("\n\n".join("\n".join(s) for s in sections) + "\n")
-    (options.out / "staleness.txt").write_text("\n".join(stale_lines) + "\n")
+    for name, lines in apart.items():  # each with the line that says when and where
+        (options.out / name).write_text("\n".join([sections[0][0], "", *lines]) + "\n")
     chart(checks, options.out / "check-cost.png")
     staleness.chart(stale, options.out / "staleness.png")
-    print(f"written in {options.out}: results.txt, staleness.txt, check-cost.png, staleness.png")
+    written = ["results.txt", *apart, "check-cost.png", "staleness.png"]
+    print(f"written in {options.out}: {', '.join(written)}")
     return 0
 
 

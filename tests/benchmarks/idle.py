@@ -1,26 +1,41 @@
 """CPU used over a quiet spell by a process that serves no request.
 
 reloadmw checks only on requests, so an idle process should use none. The
-peers poll from a thread. Each contender runs in its own interpreter with the
-same generated package tree, all at once; each reports its own CPU time
-(``resource.getrusage``) over the same span.
+peers poll from a thread (werkzeug and Django stat the files once a second), or
+wait on the kernel's events (werkzeug with watchdog). Each contender runs in its
+own interpreter with the same generated package tree, all at once; each reports
+its own CPU time (``resource.getrusage``) over the same span.
+
+Then ``reloadmw serve`` itself, all of its processes (supervisor, server process,
+preload template), over the same span: with no page open, and with a page open,
+whose live-reload script asks the server once a second (what this client sends,
+the same requests, from this process, whose own CPU is not counted).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
+import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from pathlib import Path
 
 from tests.benchmarks.check import make_tree
+from tests.benchmarks.server import free_port
 
-CONTENDERS = ("reloadmw", "werkzeug", "Django")
+CONTENDERS = ("reloadmw", "werkzeug", "werkzeug-watchdog", "Django")
+NAMES = {"reloadmw": "reloadmw", "werkzeug": "werkzeug (stat)",
+         "werkzeug-watchdog": "werkzeug (watchdog)", "Django": "Django (stat)"}  # fmt: skip
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cpu_seconds() -> float:
@@ -38,10 +53,11 @@ def idle(kind: str, seconds: float, modules: int) -> float:
             from reloadmw import ReloadMiddleware
 
             keep = ReloadMiddleware(lambda environ, start_response: [])  # noqa: F841
-        elif kind == "werkzeug":
-            from werkzeug._reloader import StatReloaderLoop
+        elif kind in ("werkzeug", "werkzeug-watchdog"):
+            from werkzeug import _reloader
 
-            loop = StatReloaderLoop(interval=1)
+            loop = (_reloader.StatReloaderLoop if kind == "werkzeug"
+                    else _reloader.WatchdogReloaderLoop)(interval=1)  # fmt: skip
             loop.__enter__()
             threading.Thread(target=loop.run, daemon=True).start()
         else:
@@ -57,6 +73,58 @@ def idle(kind: str, seconds: float, modules: int) -> float:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def group_cpu(group: int) -> float:
+    """CPU seconds used so far by the live processes of a process group."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        try:
+            fields = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime are fields 14 and 15
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def serve_idle(seconds: float, page_open: bool) -> float:
+    """CPU used by all of ``reloadmw serve``'s processes over ``seconds``."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reloadmw", "serve", "docs/examples/hello.py", "--port",
+         str(port)], cwd=ROOT, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = get(base + "/")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        g, v, b = re.search(r'data-reloadmw="([^"]*)"', page).group(1).split(".")  # type: ignore[union-attr]
+        poll = f"{base}/__reloadmw__/poll?g={g}&v={v}&b={b}"
+        time.sleep(3)  # the preload template imports once, after the first page
+        before = group_cpu(process.pid)
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if page_open:
+                get(poll)
+            time.sleep(min(1.0, max(left, 0)))
+        return group_cpu(process.pid) - before
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
 def run(seconds: float = 20.0, modules: int = 2000) -> dict[str, float]:
     processes = {
         kind: subprocess.Popen(
@@ -69,15 +137,20 @@ def run(seconds: float = 20.0, modules: int = 2000) -> dict[str, float]:
     for kind, process in processes.items():
         output, _ = process.communicate(timeout=seconds + 120)
         results[kind] = json.loads(output)
-    return {"seconds": seconds, "modules": modules, **results}
+    serving = {f"serve-{state}": serve_idle(seconds, state == "page")
+               for state in ("quiet", "page")}  # fmt: skip
+    return {"seconds": seconds, "modules": modules, **results, **serving}
 
 
 def report(result: dict[str, float]) -> list[str]:
     seconds = result["seconds"]
     lines = [f"Idle for {seconds:g} s with {result['modules']} modules: CPU time used"]
-    for kind in CONTENDERS:
-        used = result[kind]
-        lines.append(f"{kind:<10} {used:.3f} s ({used / seconds * 100:.2f} % of a core)")
+    rows = [(NAMES[kind], result[kind]) for kind in CONTENDERS] + [
+        ("reloadmw serve, no page open", result["serve-quiet"]),
+        ("reloadmw serve, a page open", result["serve-page"]),
+    ]
+    for name, used in rows:
+        lines.append(f"{name:<30} {used:.3f} s ({used / seconds * 100:.2f} % of a core)")
     return lines
 
 
