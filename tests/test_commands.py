@@ -413,8 +413,8 @@ def test_the_benchmark_command(project):
         assert (out / name).stat().st_size > 0, name
         if name.endswith(".txt"):  # each says when, and on what
             first = (out / name).read_text().splitlines()[0]
-            assert re.match(r"Measured on \d{4}-\d\d-\d\d by \.venv/bin/python -m tests\.benchmarks: "
-                            r"Python 3\.\d+\.\d+ on \S+ Linux, \d+ cores$", first), first
+            when = r"Measured on \d{4}-\d\d-\d\d by \.venv/bin/python -m tests\.benchmarks: "
+            assert re.match(when + r"Python 3\.\d+\.\d+ on \S+ Linux, \d+ cores$", first), first
 
 
 @pytest.mark.server

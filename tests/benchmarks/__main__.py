@@ -111,8 +111,8 @@ def main(argv: list[str]) -> int:
     browser = ["--quick"] if quick else []
     show(live_reload.report(in_fresh_interpreter("tests.benchmarks.live_reload", *browser)),
          "live-reload.txt")  # fmt: skip
-    show(restart.report(in_fresh_interpreter("tests.benchmarks.restart", *browser)),
-         "restart.txt")  # fmt: skip
+    restarted = in_fresh_interpreter("tests.benchmarks.restart", *browser)
+    show(restart.report(restarted), "restart.txt")
     show(realsites.report(in_fresh_interpreter("tests.benchmarks.realsites", *browser)),
          "realsites.txt")  # fmt: skip
     show(assets.report(in_fresh_interpreter("tests.benchmarks.assets", *browser)), "assets.txt")
@@ -126,7 +126,8 @@ def main(argv: list[str]) -> int:
         (options.out / name).write_text("\n".join([sections[0][0], "", *lines]) + "\n")
     chart(checks, options.out / "check-cost.png")
     staleness.chart(stale, options.out / "staleness.png")
-    written = ["results.txt", *apart, "check-cost.png", "staleness.png"]
+    restart.chart(restarted, options.out / "restart.png")
+    written = ["results.txt", *apart, "check-cost.png", "staleness.png", "restart.png"]
     print(f"written in {options.out}: {', '.join(written)}")
     return 0
 

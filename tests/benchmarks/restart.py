@@ -231,6 +231,31 @@ def run(
     return {"rows": rows, "modules": modules, "ratios": ratios, "idles": idles}
 
 
+def chart(result: dict[str, Any], path: Path) -> None:
+    """Bars per project and tool: the restart, and the wait from the save to the first fresh
+    answer (medians)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in result["rows"] if r.get("fresh_median") is not None]
+    labels = [f"{r['project']}\n{r['tool']}" for r in rows]
+    figure, axes = plt.subplots(figsize=(9, 0.55 * len(rows) + 1.5))
+    at = range(len(rows))
+    axes.barh([n - 0.2 for n in at], [r["fresh_median"] for r in rows], height=0.4,
+              label="save -> first fresh answer (the wait)")  # fmt: skip
+    axes.barh([n + 0.2 for n in at], [r.get("restart_median") or 0.0 for r in rows],
+              height=0.4, label="restart (change found -> new process ready)")  # fmt: skip
+    axes.set_yticks(list(at), labels, fontsize=9)
+    axes.invert_yaxis()
+    axes.set_xlabel("seconds, median over the edits")
+    axes.grid(True, axis="x", alpha=0.3)
+    axes.legend(fontsize=9, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
 def report(result: dict[str, Any]) -> list[str]:
     lines = [
         "Restart time and save -> fresh page (a GET every 20 ms); idle before each edit: "

@@ -265,7 +265,8 @@ def _when(row: dict[str, object]) -> str:
 
 
 def chart(result: dict[str, object], path: Path) -> None:
-    """Bars: the share of first requests that were fresh, per server and delay."""
+    """Bars per server and delay: the share of first requests that were fresh (left), and
+    the wait from the save to the first fresh answer, median (right)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -274,27 +275,32 @@ def chart(result: dict[str, object], path: Path) -> None:
     rows = result["rows"]  # type: ignore[index]
     names = list(dict.fromkeys(row["server"] for row in rows))  # type: ignore[attr-defined]
     columns = list(dict.fromkeys(_when(row) for row in rows))  # type: ignore[arg-type]
-    figure, axes = plt.subplots(figsize=(9, 6))
+    figure, (share, wait) = plt.subplots(1, 2, figsize=(13, 6.5), sharey=True)
     width = 0.8 / len(columns)
+
+    def value(name: str, column: str, of) -> float:  # type: ignore[no-untyped-def]
+        found = [r for r in rows if r["server"] == name and _when(r) == column]  # type: ignore[attr-defined, arg-type]
+        return of(found[0]) if found else 0.0
+
     for index, column in enumerate(columns):
-        shares = [
-            next((r["fresh"] / r["trials"] for r in rows if r["server"] == name
-                  and _when(r) == column), 0) * 100  # type: ignore[attr-defined, arg-type]
-            for name in names
-        ]  # fmt: skip
+        at = [n + index * width for n in range(len(names))]
         delay, _, busy = column.partition(" ")
         label = f"request {delay} s after the save" + (
             f", another {BUSY} s before it" if busy else ""
         )
-        axes.barh([n + index * width for n in range(len(names))], shares, height=width,
-                  label=label)  # fmt: skip
-    axes.set_yticks([n + 0.4 - width / 2 for n in range(len(names))], names, fontsize=11)
-    axes.invert_yaxis()
-    axes.set_xlabel("first request after the save answered by the new code (%)", fontsize=11)
-    axes.set_xlim(0, 100)
-    axes.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
-    axes.grid(True, axis="x", alpha=0.3)
-    figure.tight_layout()
+        share.barh(at, [value(n, column, lambda r: r["fresh"] / r["trials"] * 100)
+                        for n in names], height=width, label=label)  # fmt: skip
+        wait.barh(at, [value(n, column, lambda r: r["seconds"] or 0.0) for n in names],
+                  height=width)  # fmt: skip
+    share.set_yticks([n + 0.4 - width / 2 for n in range(len(names))], names, fontsize=10)
+    share.invert_yaxis()
+    share.set_xlabel("first request after the save answered by the new code (%)", fontsize=10)
+    share.set_xlim(0, 100)
+    wait.set_xlabel("save -> first fresh answer, median (s; the delay included)", fontsize=10)
+    for axes in (share, wait):
+        axes.grid(True, axis="x", alpha=0.3)
+    figure.legend(fontsize=10, loc="lower center", ncol=3)
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
     figure.savefig(path, dpi=100)
 
 
