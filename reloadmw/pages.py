@@ -8,6 +8,7 @@ Everything shown is HTML-escaped. Text or HTML follows the ``Accept`` header.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import ipaddress
 import os
@@ -65,7 +66,12 @@ def user_traceback(error: BaseException) -> str:
 
 def _shown_path(path: str) -> str:
     """``path`` from the working directory (the project's root), where it is under it."""
-    relative = os.path.relpath(path)
+    if not os.path.isabs(path):
+        return path
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive, on Windows
+        return path
     return path if relative.startswith(os.pardir) else relative
 
 
@@ -144,7 +150,8 @@ def syntax_error(
     """500 with each problem for a local client; a plain 503 for any other."""
     if not is_local(environ):
         return unavailable(environ, start_response)
-    text = "\n\n".join(map(str, problems))
+    shown = (dataclasses.replace(each, path=_shown_path(each.path)) for each in problems)
+    text = "\n\n".join(map(str, shown))
     text += "\n\nreloadmw restarts the process as soon as the file compiles again."
     return _respond(environ, start_response, 500, "Syntax error in the changed code", text)
 
@@ -155,7 +162,10 @@ def import_error(
     """500 with the traceback for a local client; a plain 500 for any other."""
     if not is_local(environ):
         return _respond(environ, start_response, 500, "Internal Server Error", "")
-    text = details + "\nreloadmw restarts the process when one of these files changes."
+    text = details + (
+        "\nreloadmw tries again when a file of this traceback is saved, or the module it could "
+        "not find is written."
+    )
     return _respond(environ, start_response, 500, "The application failed to import", text)
 
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "_static"
 #: Each picture: the edit of MESSAGE's line, and what the page says once it shows it.
 EDITS = {
-    "syntax-error.png": ('MESSAGE = "Hello from reloadmw!', "SyntaxError"),
+    "syntax-error.png": ('MESSAGE = "Hello from reloadmw!', "Syntax error in the changed code"),
     "import-error.png": (
         "from greetings import MESSAGE  # a module not written yet",
         "ModuleNotFoundError",
@@ -60,7 +60,7 @@ def take(out: Path, port: int) -> dict[str, str]:
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
             try:
-                page = browser.new_page(viewport={"width": 900, "height": 560})
+                page = browser.new_page(viewport={"width": 820, "height": 300})
                 deadline = time.monotonic() + 60
                 while True:
                     try:

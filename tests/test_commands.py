@@ -55,6 +55,7 @@ PRINTED_AND_RUN = {
     # Getting started: in a project of the reader's own, in its own environment.
     "python -m pip install ../reloadmw": "test_django_project",
     "reloadmw serve mysite.wsgi:application": "test_django_project",
+    "python manage.py migrate": "test_django_project",
     "reloadmw serve flaskr": "test_flask_project",
     "reloadmw serve config:development.ini": "test_pyramid_project",
 }  # fmt: skip

@@ -95,6 +95,8 @@ def test_django_project(server_factory, yours):
                    cwd=yours.top, check=True, timeout=60)  # fmt: skip
     project = yours.top / "mysite"
     install(yours, project)
+    yours.run(printed("python manage.py migrate"), cwd=project)
+    assert (project / "db.sqlite3").exists()
     server = yours.serve(server_factory, printed("reloadmw serve mysite.wsgi:application"),
                          project)  # fmt: skip
     shown = PAGE.read_text().split("reloadmw serve mysite.wsgi:application", 1)[1]
@@ -109,6 +111,8 @@ def test_django_project(server_factory, yours):
     lines = example.splitlines()
     top, end = lines[0], lines[8]
     assert "import staticfiles_urlpatterns" in top and "staticfiles_urlpatterns()" in end
+    prose = " ".join(text.split())
+    assert f"the import at the top, ``{top}``, and at the end ``{end}``" in prose
     urls = project / "mysite" / "urls.py"
     added = f"{top}\n{urls.read_text()}\n{end}\n"
     first_after(lambda: support.write(urls, added), PORT, "/static/admin/css/base.css", "body")
@@ -149,4 +153,8 @@ def test_pyramid_project(server_factory, yours):
                          site.root)  # fmt: skip
     assert "Pyramid" in support.get(PORT).text
     first_after(lambda: site.save(1), PORT, "/", site.expect(1))
-    assert "restarted in" in server.log()
+    log = server.log()
+    assert "restarted in" in log
+    # The ini file's [loggers], as pserve sets them up: its format, for reloadmw's line too.
+    pserve_format = r"INFO  \[reloadmw:\d+\]\[[^]]+\] change detected in \S+default\.py"
+    assert re.search(pserve_format, log), log

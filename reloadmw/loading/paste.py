@@ -12,6 +12,7 @@ filter's section.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -39,3 +40,31 @@ def filter_app_factory(
 ) -> ReloadMiddleware:
     """PasteDeploy ``paste.filter_app_factory``: wrap ``app`` with options from the ini."""
     return ReloadMiddleware(app, options=Options.from_ini(local_conf, global_conf))
+
+
+def setup_logging(path: str) -> bool:
+    """The logging of the ini file at ``path``, set up as ``pserve`` sets it up (Pyramid's
+    ``paster.setup_logging``): when it has a ``[loggers]`` section, ``logging.config``'s
+    ``fileConfig`` with ``here`` and ``__file__`` defined, and the loggers that exist kept.
+    Whether it had one; a ``ValueError`` that names the file when its sections do not load."""
+    import configparser
+    import logging.config
+
+    path = os.path.abspath(path)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as error:
+        raise ValueError(f"{path}: {error}") from error
+    if not parser.has_section("loggers"):
+        return False
+    defaults = {"here": os.path.dirname(path), "__file__": path}
+    try:
+        logging.config.fileConfig(path, defaults, disable_existing_loggers=False)
+    except (KeyError, ValueError, TypeError, AttributeError, ImportError,
+            configparser.Error) as error:  # fmt: skip
+        raise ValueError(
+            f"{path}: its logging sections ([loggers], [handlers], [formatters]) do not load: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    return True

@@ -24,7 +24,7 @@ from ..collect import collecting
 from ..middleware import ReloadMiddleware
 from ..options import Options
 from ..watch.sources import OWN, library_dirs, stdlib_dirs
-from . import names
+from . import names, paste
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -248,6 +248,10 @@ def _load_ini(spec: str) -> WSGIApplication:
         from paste.deploy import loadapp
     except ImportError as error:
         raise TargetError("config: targets need PasteDeploy (pip install PasteDeploy)") from error
+    try:  # its [loggers], as pserve has them: the application's own log lines show
+        paste.setup_logging(path)
+    except ValueError as error:
+        raise TargetError(str(error)) from error
     return loadapp(f"config:{path}", name=name or "main")  # type: ignore[no-any-return]
 
 

@@ -239,7 +239,7 @@ def run(
     ]
     ready = protocol.Ready(
         os.getpid(), watched, disabled, process.libraries(), failure is None,
-        unreached(options, built),
+        unreached(options, built) if failure is None else [],  # its page's own options
     )  # fmt: skip
     process.tell(ready)
     process.adapter.serve()

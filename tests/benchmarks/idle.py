@@ -1,8 +1,9 @@
 """CPU used over a quiet spell by a process that serves no request.
 
 reloadmw checks only on requests, so an idle process should use none. The
-peers poll from a thread (werkzeug and Django stat the files once a second), or
-wait on the kernel's events (werkzeug with watchdog). Each contender runs in its
+peers poll from a thread (werkzeug and Django stat the files once a second, as
+they do unless watchdog or watchman is installed; neither is here, so that the
+other benchmarks run the peers as most users have them). Each contender runs in its
 own interpreter with the same generated package tree, all at once; each reports
 its own CPU time (``resource.getrusage``) over the same span.
 
@@ -32,9 +33,8 @@ from pathlib import Path
 from tests.benchmarks.check import make_tree
 from tests.benchmarks.server import free_port
 
-CONTENDERS = ("reloadmw", "werkzeug", "werkzeug-watchdog", "Django")
-NAMES = {"reloadmw": "reloadmw", "werkzeug": "werkzeug (stat)",
-         "werkzeug-watchdog": "werkzeug (watchdog)", "Django": "Django (stat)"}  # fmt: skip
+CONTENDERS = ("reloadmw", "werkzeug", "Django")
+NAMES = {"reloadmw": "reloadmw", "werkzeug": "werkzeug (stat)", "Django": "Django (stat)"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,11 +53,10 @@ def idle(kind: str, seconds: float, modules: int) -> float:
             from reloadmw import ReloadMiddleware
 
             keep = ReloadMiddleware(lambda environ, start_response: [])  # noqa: F841
-        elif kind in ("werkzeug", "werkzeug-watchdog"):
-            from werkzeug import _reloader
+        elif kind == "werkzeug":
+            from werkzeug._reloader import StatReloaderLoop
 
-            loop = (_reloader.StatReloaderLoop if kind == "werkzeug"
-                    else _reloader.WatchdogReloaderLoop)(interval=1)  # fmt: skip
+            loop = StatReloaderLoop(interval=1)
             loop.__enter__()
             threading.Thread(target=loop.run, daemon=True).start()
         else:

@@ -133,3 +133,90 @@ def test_factories_directly(tmp_path):
     assert os.path.join(here, "a.txt") in middleware.watched_files
     wrapped = filter_app_factory(lambda e, s: [], {"here": here}, enabled="no")
     assert wrapped.options.enabled is False
+
+
+# -- an ini file's own logging, as pserve sets it up -------------------------------------
+
+
+@pytest.fixture
+def logging_kept():
+    """The logging configuration as it was, back after the test."""
+    import logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, dict(logging.Logger.manager.loggerDict)
+    yield
+    for handler in set(root.handlers) - set(saved[0]):
+        handler.close()
+    root.handlers[:], root.level = saved[0], saved[1]
+    for name in set(logging.Logger.manager.loggerDict) - set(saved[2]):
+        logging.Logger.manager.loggerDict.pop(name)
+
+
+LOGGING = """
+[loggers]
+keys = root, myapp
+
+[handlers]
+keys = file
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = file
+
+[logger_myapp]
+level = DEBUG
+handlers =
+qualname = myapp
+
+[handler_file]
+class = FileHandler
+args = ('%(here)s/app.log', 'a')
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)s [%(name)s] %(message)s
+"""
+
+
+def test_an_ini_files_loggers_are_set_up_as_pserve_does(tmp_path, logging_kept):
+    import logging
+
+    from reloadmw.loading import paste
+
+    existing = logging.getLogger("already.there")
+    ini = tmp_path / "development.ini"
+    ini.write_text(textwrap.dedent(LOGGING))
+    assert paste.setup_logging(str(ini)) is True
+    logging.getLogger("myapp.views").debug("the view ran")
+    existing.warning("kept")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert (tmp_path / "app.log").read_text().splitlines() == [
+        "DEBUG [myapp.views] the view ran",
+        "WARNING [already.there] kept",
+    ]
+
+
+def test_an_ini_file_without_loggers_changes_nothing(tmp_path, logging_kept):
+    import logging
+
+    from reloadmw.loading import paste
+
+    before = logging.getLogger().handlers[:]
+    ini = tmp_path / "development.ini"
+    ini.write_text("[app:main]\nuse = call:hello:app_factory\n")
+    assert paste.setup_logging(str(ini)) is False
+    assert logging.getLogger().handlers == before
+
+
+def test_broken_logging_sections_are_an_error_that_names_the_file(tmp_path, logging_kept):
+    from reloadmw.loading import paste
+
+    ini = tmp_path / "development.ini"
+    ini.write_text(textwrap.dedent(LOGGING).replace("keys = file", "keys = nosuch", 1))
+    with pytest.raises(ValueError, match=r"development\.ini: its logging sections .* do not load"):
+        paste.setup_logging(str(ini))
