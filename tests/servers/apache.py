@@ -9,6 +9,8 @@ directory that the daemon puts on its path.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,6 +96,7 @@ def shared_site() -> Path:
     global _site
     if _site is None:
         directory = Path(tempfile.mkdtemp(prefix="reloadmw-site-"))
+        atexit.register(shutil.rmtree, directory, True)  # the session's, gone with it
         directory.chmod(0o755)
         _site = install_site(directory)
     return _site
@@ -160,6 +163,7 @@ def express_venv() -> Path:
 
             pytest.fail("Debian's python3 is missing: run the README's test command")
         directory = Path(tempfile.mkdtemp(prefix="reloadmw-express-"))
+        atexit.register(shutil.rmtree, directory, True)
         directory.chmod(0o755)
         venv = directory / "venv"
         subprocess.run([str(python), "-m", "venv", str(venv)], check=True, timeout=120)
