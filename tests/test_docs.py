@@ -124,7 +124,7 @@ def test_options_py_and_ini_agree(examples):
 
 @pytest.mark.parametrize(
     ("ini", "interval"),
-    [("development.ini", 1.0), ("filter-with.ini", 1.0), ("filter-app.ini", 1.0),
+    [("development.ini", "auto"), ("filter-with.ini", 1.0), ("filter-app.ini", 1.0),
      ("defaults.ini", 0.5)],
 )  # fmt: skip
 def test_ini_examples(examples, ini, interval):
