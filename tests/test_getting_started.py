@@ -112,7 +112,8 @@ def test_django_project(server_factory, yours):
     top, end = lines[0], lines[8]
     assert "import staticfiles_urlpatterns" in top and "staticfiles_urlpatterns()" in end
     prose = " ".join(text.split())
-    assert f"the import at the top, ``{top}``, and at the end ``{end}``" in prose
+    where = "the import at the top (after the module's docstring)"
+    assert f"{where}, ``{top}``, and at the end ``{end}``" in prose
     urls = project / "mysite" / "urls.py"
     added = f"{top}\n{urls.read_text()}\n{end}\n"
     first_after(lambda: support.write(urls, added), PORT, "/static/admin/css/base.css", "body")

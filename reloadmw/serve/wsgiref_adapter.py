@@ -11,8 +11,19 @@ import time
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
+from ..live import PREFIX
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+
+
+class _Handler(WSGIRequestHandler):
+    """The standard library's handler, without an access line for an open page's poll
+    (one a second while a page is open: it would bury the application's own lines)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if not self.path.startswith(f"{PREFIX}poll"):
+            super().log_request(code, size)
 
 
 class ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -22,7 +33,7 @@ class ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
 
     def __init__(self, sock: socket.socket, app: WSGIApplication) -> None:
         host, port = sock.getsockname()[:2]
-        super().__init__((host, port), WSGIRequestHandler, bind_and_activate=False)
+        super().__init__((host, port), _Handler, bind_and_activate=False)
         self.socket.close()
         self.socket = sock
         # HTTPServer.server_bind would look the host's name up; the address will do.

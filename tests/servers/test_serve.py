@@ -274,6 +274,15 @@ def test_a_failing_import_is_served_and_recovers(workdir, serve):
     )
 
 
+def test_an_open_pages_poll_has_no_access_line(workdir, serve):
+    support.install_versioned_app(workdir, "app.py", None)
+    server = serve("app.py")
+    for path in ("/__reloadmw__/poll", "/__reloadmw__/poll?g=1&v=2&b=3", "/after"):
+        support.get(server.port, path)
+    support.wait_for(lambda: "GET /after HTTP/1.1" in server.log(), 5, what="its access line")
+    assert "__reloadmw__/poll" not in server.log()
+
+
 def test_retry_mode_never_serves_a_stale_page(workdir, serve):
     version = support.install_versioned_app(workdir, "app.py", None)
     server = serve("app.py", "--interval", "0", "--on-change", "retry")
