@@ -22,7 +22,6 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 from typing import TYPE_CHECKING
 
 from ..collect import Entry
@@ -84,7 +83,11 @@ def directory() -> str | None:
     can be none (Windows, or a path that is not a directory of ours with mode 0700)."""
     if sys.platform == "win32" or not hasattr(socket, "AF_UNIX"):
         return None
-    path = os.path.join(tempfile.gettempdir(), f"reloadmw-{os.getuid()}-{os.getppid()}.fresh")
+    from ..hooks.siblings import server_path, sweep
+
+    path = server_path(os.getppid(), "fresh")
+    if not os.path.lexists(path):
+        sweep()
     with contextlib.suppress(FileExistsError):
         os.mkdir(path, 0o700)
     try:

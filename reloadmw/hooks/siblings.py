@@ -14,6 +14,9 @@ code, and the reload replaces it: it answers no request with its old code
 meanwhile. Each worker maps the stamp into memory (``asked``), so it reads it without
 a system call. The same name keys the fresh interpreter that answers for the edit
 (``reloadmw.fresh.shared``): the check's import pre-flight asks it, before the ask.
+
+These files outlive the server, whose end no worker sees: the first server file a
+process creates first removes those of this user's servers that are gone (``sweep``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ import ctypes
 import logging
 import mmap
 import os
+import re
+import shutil
+import stat
 import struct
 import sys
 import tempfile
@@ -38,6 +44,64 @@ def server_path(server_pid: int, suffix: str) -> str:
     """A small file of this user's for ``server_pid``, in the temporary directory."""
     uid = os.getuid() if hasattr(os, "getuid") else 0
     return os.path.join(tempfile.gettempdir(), f"reloadmw-{uid}-{server_pid}.{suffix}")
+
+
+#: A ``server_path``'s name: the user, the server's pid and what the file is for.
+_SERVER_FILE = re.compile(r"reloadmw-(\d+)-(\d+)\.(reload|preflight|fresh)")
+_swept = False
+
+
+def sweep() -> list[str]:
+    """Remove this user's server files (``server_path``) whose server is gone: once per
+    process, on UNIX (Windows has none). The paths removed.
+
+    A pid that lives again (reused) keeps its files until it is gone too; a server in
+    another pid namespace that shares the temporary directory may lose its stamp, which
+    costs at most one more reload round (see ``first_to_ask``).
+    """
+    global _swept
+    if _swept or sys.platform == "win32":
+        return []
+    _swept = True
+    removed = []
+    uid = os.getuid()
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError as error:
+        log.debug("cannot list the temporary directory: %s", error)
+        return []
+    for entry in entries:
+        found = _SERVER_FILE.fullmatch(entry.name)
+        if found is None or int(found[1]) != uid or _alive(int(found[2])):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if info.st_uid != uid:
+                continue
+            if found[3] == "fresh" and stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(entry.path)
+            elif stat.S_ISREG(info.st_mode):
+                os.unlink(entry.path)
+            else:
+                continue
+        except OSError as error:
+            log.debug("cannot remove %s: %s", entry.path, error)
+            continue
+        removed.append(entry.path)
+    if removed:
+        log.debug("removed %d files of servers that are gone", len(removed))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (UNIX; one of another user's counts too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def stamp_path(server_pid: int) -> str:
@@ -98,6 +162,8 @@ def server_file(path: str) -> Iterator[int | None]:
     import fcntl
 
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    if not os.path.lexists(path):
+        sweep()
     try:
         descriptor = os.open(path, flags, 0o600)
     except OSError as error:

@@ -149,7 +149,7 @@ def test_the_requests_of_one_edit_share_one_interpreter(entry):
 
 
 def test_no_shared_interpreter_in_a_directory_that_is_not_private(monkeypatch, tmp_path):
-    monkeypatch.setattr(shared.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path))
     assert shared.directory() == str(tmp_path / f"reloadmw-{os.getuid()}-{os.getppid()}.fresh")
     os.chmod(shared.directory(), 0o755)  # another user could reach the sockets there
     assert shared.directory() is None

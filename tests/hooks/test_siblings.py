@@ -89,3 +89,33 @@ def test_a_stamp_written_while_others_read_their_map_never_gets_shorter(server_p
         for edit in range(1, 20_000):
             siblings.first_to_ask(server_pid, edit)
         assert reader.wait(10) == 0  # (-7: killed by SIGBUS)
+
+
+def test_a_servers_first_file_removes_those_of_servers_that_are_gone(monkeypatch, tmp_path):
+    """No worker sees its server end, so the files stay; the next server's first removes them."""
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(siblings, "_swept", False)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead, uid = int(gone.stdout), os.getuid()
+    left = [tmp_path / f"reloadmw-{uid}-{dead}.{suffix}" for suffix in ("reload", "preflight")]
+    for path in left:
+        path.write_bytes(b"12345678")
+    fresh = tmp_path / f"reloadmw-{uid}-{dead}.fresh"
+    fresh.mkdir(mode=0o700)
+    (fresh / "lock").write_bytes(b"")
+    kept = [
+        tmp_path / f"reloadmw-{uid}-{os.getppid()}.reload",  # a server still running
+        tmp_path / f"reloadmw-{uid + 1}-{dead}.reload",  # another user's
+        tmp_path / f"reloadmw-{uid}-{dead}.txt",  # not one of ours
+    ]
+    for path in kept:
+        path.write_bytes(b"")
+    assert siblings.first_to_ask(os.getpid(), time.time_ns()) is True
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [path.name for path in kept] + [f"reloadmw-{uid}-{os.getpid()}.reload"]
+    )
+    for path in left:  # once per process: the next server file created removes nothing
+        path.write_bytes(b"")
+    siblings.first_to_ask(os.getpid() + 1, time.time_ns())
+    assert all(path.exists() for path in left)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,12 @@ INTERVAL = 0.5
 
 @pytest.fixture
 def gunicorn(workdir, server_factory):
-    def start(*arguments: str, workers: int = 2, worker_class: str = "sync") -> support.Server:
+    def start(
+        *arguments: str,
+        workers: int = 2,
+        worker_class: str = "sync",
+        env: dict[str, str] | None = None,
+    ) -> support.Server:
         port = support.free_port()
         return server_factory(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers),
@@ -25,7 +31,7 @@ def gunicorn(workdir, server_factory):
              "--graceful-timeout", "10", "--chdir", str(workdir), *arguments],
             port=port,
             cwd=workdir,
-            env={"XDG_RUNTIME_DIR": str(workdir)},  # gunicorn's control socket goes here
+            env={"XDG_RUNTIME_DIR": str(workdir), **(env or {})},  # gunicorn's control socket
         )  # fmt: skip
 
     return start
@@ -119,3 +125,31 @@ def test_gthread_under_load_nothing_is_lost(workdir, gunicorn):
     print(f"\ngunicorn gthread under load: {report}")
     assert report.failures == 0, server.log()
     assert report.edits == 20
+
+
+def test_a_stopped_servers_files_are_removed_by_the_next_server(workdir, gunicorn):
+    """The workers share small files named after gunicorn's pid; the server's end is seen by
+    none of them, so the next server's workers remove them, and the temporary directory
+    does not fill up over a day of restarts."""
+    temp = workdir / "tmp"
+    temp.mkdir()
+    version = versioned(workdir)
+
+    def files_of(server: support.Server) -> list[str]:
+        assert server.process is not None
+        return sorted(n for n in os.listdir(temp) if f"-{server.process.pid}." in n)
+
+    first = gunicorn("app:application", env={"TMPDIR": str(temp)})
+    support.wait_for_workers(workdir / "ready", 2)
+    support.edit_and_watch(first.port, version, 2, interval=INTERVAL, budget=3)
+    left = files_of(first)
+    assert any(name.endswith(".reload") for name in left), os.listdir(temp)
+    first.stop()
+    assert files_of(first) == left  # gunicorn stopped: nobody removed them
+    second = gunicorn("app:application", env={"TMPDIR": str(temp)})
+    support.write(version, "VERSION = 3\n")
+    support.wait_for(
+        lambda: support.get(second.port).headers["X-Version"] == "3" and not files_of(first),
+        10, what=f"the first server's files removed: {os.listdir(temp)}\n{second.log()}",
+    )  # fmt: skip
+    assert files_of(second)
