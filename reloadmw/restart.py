@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -68,12 +69,29 @@ def announce(changed: list[str], via: str, stream: Any) -> None:
         shown += f" and {len(changed) - PATHS_SHOWN} more"
     message = f"change detected in {shown}; restarting pid {os.getpid()} via {via}"
     log.info("%s", message)
-    if stream is not None:  # under mod_wsgi, Apache's error log
+    if stream is not None and not _logged_to(stream):  # under mod_wsgi, Apache's error log
         try:
             stream.write(f"reloadmw: {message}\n")
             stream.flush()
         except Exception:
             log.debug("could not write to the server's error stream", exc_info=True)
+
+
+def _logged_to(stream: Any) -> bool:
+    """Whether reloadmw's INFO lines already reach ``stream`` through the logging
+    configuration (an ini file's console handler, say): then the line is written once."""
+    if not log.isEnabledFor(logging.INFO):
+        return False
+    errors = (sys.stderr, sys.__stderr__)
+    logger: logging.Logger | None = log
+    while logger is not None:
+        for handler in logger.handlers:
+            if not isinstance(handler, logging.StreamHandler) or handler.level > logging.INFO:
+                continue
+            if handler.stream is stream or (handler.stream in errors and stream in errors):
+                return True
+        logger = logger.parent if logger.propagate else None
+    return False
 
 
 def drop_bytecode(changed: list[str]) -> None:

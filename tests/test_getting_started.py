@@ -159,3 +159,4 @@ def test_pyramid_project(server_factory, yours):
     # The ini file's [loggers], as pserve sets them up: its format, for reloadmw's line too.
     pserve_format = r"INFO  \[reloadmw:\d+\]\[[^]]+\] change detected in \S+default\.py"
     assert re.search(pserve_format, log), log
+    assert "reloadmw: change detected" not in log  # (once: in the ini file's format)

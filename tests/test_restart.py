@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
+import os
 
 import pytest
 
@@ -58,6 +59,29 @@ def test_announce_logs_and_writes_the_error_stream_once(caplog):
     assert "change detected in /srv/m0.py" in record.getMessage()
     assert "and 2 more; restarting pid" in record.getMessage()
     assert stream.getvalue().count("reloadmw: change detected") == 1
+
+
+@pytest.mark.parametrize("handler_stream", ["same", "other"])
+def test_announce_writes_its_line_once_where_logging_already_shows_it(handler_stream):
+    """An ini file's console handler on the server's error stream: its line, not two."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream if handler_stream == "same" else io.StringIO())
+    handler.setFormatter(logging.Formatter("%(levelname)s [%(name)s] %(message)s"))
+    logger = logging.getLogger("reloadmw")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        announce(["/srv/a.py"], "gunicorn", stream)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    lines = stream.getvalue().splitlines()
+    if handler_stream == "same":
+        assert lines == [f"INFO [reloadmw] change detected in /srv/a.py; restarting pid "
+                         f"{os.getpid()} via gunicorn"]  # fmt: skip
+    else:
+        assert [line.startswith("reloadmw: change detected") for line in lines] == [True]
 
 
 def test_announce_survives_a_broken_error_stream():

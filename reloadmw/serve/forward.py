@@ -17,6 +17,7 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
+import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -41,6 +42,18 @@ HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
      "te", "trailer", "transfer-encoding", "upgrade"}
 )  # fmt: skip
+
+
+#: Whether this thread's request was answered by the successor (``forward``): the
+#: successor's server logs the request, so the adapter leaves its own line out.
+_forwarded = threading.local()
+
+
+def forwarded() -> bool:
+    """Whether this thread's request since the last call was forwarded; clears it."""
+    was = getattr(_forwarded, "value", False)
+    _forwarded.value = False
+    return bool(was)
 
 
 def successor_address(sock: socket.socket) -> tuple[str, int]:
@@ -124,6 +137,7 @@ def forward(
             environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), START_TIMEOUT, error,
         )  # fmt: skip
         return pages.unavailable(environ, start_response)
+    _forwarded.value = True  # (a 503 of this process's own is not)
     connection.settimeout(READ_TIMEOUT)
     headers = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
     start_response(f"{response.status} {response.reason}", headers)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from ..live import PREFIX
+from .forward import forwarded
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -19,10 +20,15 @@ if TYPE_CHECKING:
 
 class _Handler(WSGIRequestHandler):
     """The standard library's handler, without an access line for an open page's poll
-    (one a second while a page is open: it would bury the application's own lines)."""
+    (one a second while a page is open: it would bury the application's own lines), nor
+    for a request that the successor answered (it logs that one itself)."""
+
+    def handle(self) -> None:
+        forwarded()  # (a thread of its own per request; cleared all the same)
+        super().handle()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if not self.path.startswith(f"{PREFIX}poll"):
+        if not forwarded() and not self.path.startswith(f"{PREFIX}poll"):
             super().log_request(code, size)
 
 

@@ -283,6 +283,20 @@ def test_an_open_pages_poll_has_no_access_line(workdir, serve):
     assert "__reloadmw__/poll" not in server.log()
 
 
+def test_the_request_that_found_an_edit_has_one_access_line(workdir, serve):
+    """The old process hands it to the new one, which logs it: the old one does not."""
+    version = support.install_versioned_app(workdir, "app.py", None)
+    server = serve("app.py", "--interval", "0")
+    support.get(server.port, "/before")
+    support.write(version, "VERSION = 2\n")
+    assert support.get(server.port, "/found").headers["X-Version"] == "2"
+    support.get(server.port, "/after")
+    support.wait_for(lambda: "GET /after HTTP/1.1" in server.log(), 5, what="its access line")
+    log = server.log()
+    assert "restarted in" in log
+    assert [log.count(f"GET /{path} HTTP/1.1") for path in ("before", "found", "after")] == [1] * 3
+
+
 def test_retry_mode_never_serves_a_stale_page(workdir, serve):
     version = support.install_versioned_app(workdir, "app.py", None)
     server = serve("app.py", "--interval", "0", "--on-change", "retry")
