@@ -20,6 +20,7 @@ Nothing is imported that the application did not import; a framework not set up 
 
 from __future__ import annotations
 
+import importlib.machinery
 import logging
 import os
 import sys
@@ -37,6 +38,9 @@ log = logging.getLogger("reloadmw")
 MOST_FILES = 5000
 #: Where a walk never goes.
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", ".git", ".hg", ".svn"})
+#: Never a template, though a search path may hold it (Pyramid's is a whole package): a
+#: module's file, watched as a module once imported, whose edit restarts.
+CODE_SUFFIXES = (*importlib.machinery.all_suffixes(), ".pyw", ".pyo", ".pyd")
 
 
 @dataclass
@@ -147,7 +151,11 @@ def walk(directory: str) -> list[str]:
     files: list[str] = []
     for root, directories, names in os.walk(directory):
         directories[:] = [d for d in directories if d not in SKIPPED_DIRECTORIES]
-        files.extend(os.path.join(root, name) for name in names if not name.startswith("."))
+        files.extend(
+            os.path.join(root, name)
+            for name in names
+            if not name.startswith(".") and not name.endswith(CODE_SUFFIXES)
+        )
         if len(files) > MOST_FILES:
             log.warning(
                 "%s has more than %d files: its templates are not watched", directory, MOST_FILES

@@ -312,3 +312,24 @@ def test_reloadmw_never_watches_itself(modules):
     path = modules("ordinary_module")
     importlib.import_module("ordinary_module")
     assert str(path) in Watcher().paths  # while the application's modules are
+
+
+def test_python_files_in_a_template_folder_are_modules_not_templates(modules, workdir):
+    """Pyramid's search path is a whole package: a module imported at a later request must
+    restart when edited, not be read again as a template (its old code would stay)."""
+    import flask
+
+    modules("pack.views", "VALUE = 1\n")
+    page = write(workdir / "pack" / "page.jinja2", "<p>1</p>")
+    app = flask.Flask("pack", template_folder=str(workdir / "pack"))
+    watcher = Watcher(templates_of=app)
+    assert watcher.reasons[str(page)] == "template (Flask)"
+    assert str(workdir / "pack" / "views.py") not in watcher.reasons
+    importlib.import_module("pack.views")
+    watcher.adopt_modules()
+    views = str(workdir / "pack" / "views.py")
+    assert watcher.reasons[views] == "module pack.views"
+    write(workdir / "pack" / "views.py", "VALUE = 2\n")
+    changed = watcher.check()
+    assert changed == [views]
+    assert watcher.take_templates(changed) is False  # a restart, not templates read again
