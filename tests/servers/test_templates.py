@@ -70,3 +70,28 @@ def test_a_real_projects_template_edit_shows_without_a_restart(
     site = realsites.copy(project, workdir)
     server = serve(server_factory, site.root, site.target, env=site.environment())
     edit_shows_in_the_same_process(server, site.root / template, old, new, path)
+
+
+def test_a_module_imported_at_a_request_in_pyramids_template_path_restarts(
+    workdir, server_factory
+):
+    """Pyramid's search path is the whole package: a module that ``config.scan()`` skips
+    and a view imports when it is first called is code, whose edit restarts (it was read
+    again as a template, and the old code stayed)."""
+    site = realsites.copy("pyramid", workdir)
+    package = site.root / "cc_starter"
+    setup = package / "__init__.py"
+    setup.write_text(setup.read_text().replace("config.scan()", "config.scan(ignore='.words')"))
+    support.write(package / "words.py", "WORD = 'first'\n")
+    view = package / "views" / "default.py"
+    view.write_text(
+        view.read_text().replace(
+            "    return {", "    from ..words import WORD\n\n    return {'project': WORD} or {"
+        )
+    )
+    server = serve(server_factory, site.root, site.target, env=site.environment())
+    assert "first" in support.get(server.port, "/").text  # (words.py imported now)
+    support.write(package / "words.py", "WORD = 'second'\n")
+    fresh = support.get(server.port, "/")
+    assert (fresh.status, "second" in fresh.text) == (200, True), server.log()
+    assert "restarted in" in server.log()
