@@ -86,8 +86,7 @@ def directory() -> str | None:
     from ..hooks.siblings import server_path, sweep
 
     path = server_path(os.getppid(), "fresh")
-    if not os.path.lexists(path):
-        sweep()
+    sweep(before=path)
     with contextlib.suppress(FileExistsError):
         os.mkdir(path, 0o700)
     try:

@@ -51,16 +51,17 @@ _SERVER_FILE = re.compile(r"reloadmw-(\d+)-(\d+)\.(reload|preflight|fresh)")
 _swept = False
 
 
-def sweep() -> list[str]:
-    """Remove this user's server files (``server_path``) whose server is gone: once per
-    process, on UNIX (Windows has none). The paths removed.
+def sweep(before: str) -> list[str]:
+    """Before the server file ``before`` is first made: remove this user's server files
+    (``server_path``) whose server is gone, once per process, on UNIX (Windows has none).
+    The paths removed.
 
     A pid that lives again (reused) keeps its files until it is gone too; a server in
     another pid namespace that shares the temporary directory may lose its stamp, which
     costs at most one more reload round (see ``first_to_ask``).
     """
     global _swept
-    if _swept or sys.platform == "win32":
+    if _swept or sys.platform == "win32" or os.path.lexists(before):
         return []
     _swept = True
     removed = []
@@ -162,8 +163,7 @@ def server_file(path: str) -> Iterator[int | None]:
     import fcntl
 
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-    if not os.path.lexists(path):
-        sweep()
+    sweep(before=path)
     try:
         descriptor = os.open(path, flags, 0o600)
     except OSError as error:

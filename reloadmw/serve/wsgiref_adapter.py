@@ -21,11 +21,8 @@ if TYPE_CHECKING:
 class _Handler(WSGIRequestHandler):
     """The standard library's handler, without an access line for an open page's poll
     (one a second while a page is open: it would bury the application's own lines), nor
-    for a request that the successor answered (it logs that one itself)."""
-
-    def handle(self) -> None:
-        forwarded()  # (a thread of its own per request; cleared all the same)
-        super().handle()
+    for a request that the successor answered (it logs that one itself; each request has a
+    thread of its own, so the mark ``forwarded`` reads is this request's)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if not forwarded() and not self.path.startswith(f"{PREFIX}poll"):
